@@ -1,0 +1,136 @@
+package storage
+
+import (
+	"path/filepath"
+	"sort"
+	"sync"
+)
+
+// epochCache is the leader epoch cache: for each leader epoch, the first offset appended in
+// it, persisted to leader-epoch-checkpoint on every change (tmp file, fsync, rename).
+type epochCache struct {
+	fs   FS
+	path string
+	mu   struct {
+		sync.RWMutex
+		entries []EpochEntry // strictly increasing epochs and non-decreasing offsets
+	}
+}
+
+func loadEpochCache(fsys FS, dir string) (*epochCache, error) {
+	c := &epochCache{fs: fsys, path: filepath.Join(dir, leaderEpochCheckpointFile)}
+	data, err := readFile(fsys, c.path, checkpointLimitBytes)
+	if err != nil {
+		if !exists(fsys, c.path) {
+			return c, nil
+		}
+		return nil, err
+	}
+	es, err := decodeEpochCheckpoint(c.path, data)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.entries = es
+	return c, nil
+}
+
+func (c *epochCache) writeLocked() error {
+	return writeFileAtomic(c.fs, c.path, encodeEpochCheckpoint(c.mu.entries))
+}
+
+// assign records that epoch starts at startOffset if epoch is newer than the latest one.
+// Kafka also drops entries whose start offset is not below the new one, which keeps the
+// cache consistent if a follower's log was truncated without telling the cache.
+func (c *epochCache) assign(epoch int32, startOffset int64) error {
+	c.mu.RLock()
+	n := len(c.mu.entries)
+	latest := EpochEntry{Epoch: -1, StartOffset: -1}
+	if n > 0 {
+		latest = c.mu.entries[n-1]
+	}
+	c.mu.RUnlock()
+	if epoch < 0 || epoch <= latest.Epoch {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	es := c.mu.entries
+	for len(es) > 0 && es[len(es)-1].StartOffset >= startOffset {
+		es = es[:len(es)-1]
+	}
+	c.mu.entries = append(es[:len(es):len(es)], EpochEntry{Epoch: epoch, StartOffset: startOffset})
+	return c.writeLocked()
+}
+
+// truncateFromEnd drops entries starting at or after endOffset (log truncation).
+func (c *epochCache) truncateFromEnd(endOffset int64) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	es := c.mu.entries
+	i := sort.Search(len(es), func(i int) bool { return es[i].StartOffset >= endOffset })
+	if i == len(es) {
+		return nil
+	}
+	c.mu.entries = append([]EpochEntry(nil), es[:i]...)
+	return c.writeLocked()
+}
+
+// truncateFromStart drops entries wholly below startOffset and moves the one containing it
+// up to startOffset (log start offset advanced).
+func (c *epochCache) truncateFromStart(startOffset int64) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	es := c.mu.entries
+	i := sort.Search(len(es), func(i int) bool { return es[i].StartOffset > startOffset })
+	if i == 0 || (i == 1 && es[0].StartOffset == startOffset) {
+		return nil
+	}
+	kept := append([]EpochEntry{{Epoch: es[i-1].Epoch, StartOffset: startOffset}}, es[i:]...)
+	c.mu.entries = kept
+	return c.writeLocked()
+}
+
+func (c *epochCache) clear() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.mu.entries = nil
+	return c.writeLocked()
+}
+
+func (c *epochCache) snapshot() []EpochEntry {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return append([]EpochEntry(nil), c.mu.entries...)
+}
+
+func (c *epochCache) latest() (EpochEntry, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if n := len(c.mu.entries); n > 0 {
+		return c.mu.entries[n-1], true
+	}
+	return EpochEntry{}, false
+}
+
+// endOffsetFor answers OffsetForLeaderEpoch as Kafka does: the latest epoch <= requested and
+// the offset where the next higher epoch starts (the log end offset for the latest epoch).
+// (-1, -1) when requested is newer than every known epoch or the cache is empty.
+func (c *epochCache) endOffsetFor(requested int32, logEndOffset int64) (epoch int32, endOffset int64) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	es := c.mu.entries
+	if requested < 0 || len(es) == 0 {
+		return -1, -1
+	}
+	if es[len(es)-1].Epoch == requested {
+		return requested, logEndOffset
+	}
+	hi := sort.Search(len(es), func(i int) bool { return es[i].Epoch > requested })
+	if hi == len(es) {
+		return -1, -1
+	}
+	if hi == 0 {
+		return requested, es[0].StartOffset
+	}
+	return es[hi-1].Epoch, es[hi].StartOffset
+}

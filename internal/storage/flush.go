@@ -1,0 +1,155 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"sync"
+)
+
+// flusher coordinates group commit: many callers wait for durability, one of them (the
+// leader of a round) runs the fsyncs for all, the others wait for the round and are done if
+// it covered their offset. A round that started before a truncation does not count (the
+// bytes it synced may have been replaced).
+type flusher struct {
+	mu struct {
+		sync.Mutex
+		durable  int64       // every offset below is on disk
+		round    *flushRound // the round in progress, nil when none
+		truncGen uint64
+	}
+}
+
+type flushRound struct {
+	done chan struct{}
+	err  error
+}
+
+func (f *flusher) truncated(offset int64) {
+	f.mu.Lock()
+	f.mu.truncGen++
+	f.mu.durable = min(f.mu.durable, offset)
+	f.mu.Unlock()
+}
+
+// DurableOffset is the offset below which everything is known to be on disk (the recovery
+// point).
+func (l *Log) DurableOffset() int64 {
+	l.flush.mu.Lock()
+	defer l.flush.mu.Unlock()
+	return l.flush.mu.durable
+}
+
+// Flush makes everything appended so far durable.
+func (l *Log) Flush(ctx context.Context) error { return l.WaitDurable(ctx, l.logEnd.Load()) }
+
+// WaitDurable returns once every offset below offset is on disk (fdatasync of the segment
+// files, fsync of the directory when files were created or renamed). Concurrent callers
+// share fsyncs: while one round runs, later callers queue behind it and the next round
+// covers all of them. A canceled ctx stops the wait, not a round already running.
+func (l *Log) WaitDurable(ctx context.Context, offset int64) error {
+	f := &l.flush
+	for {
+		f.mu.Lock()
+		if f.mu.durable >= offset {
+			f.mu.Unlock()
+			return nil
+		}
+		if r := f.mu.round; r != nil {
+			f.mu.Unlock()
+			select {
+			case <-r.done:
+				if r.err != nil {
+					return r.err
+				}
+				continue
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		if l.closed.Load() && l.segments() == nil {
+			f.mu.Unlock()
+			return ErrClosed
+		}
+		if err := ctx.Err(); err != nil {
+			f.mu.Unlock()
+			return err
+		}
+		r := &flushRound{done: make(chan struct{})}
+		f.mu.round = r
+		gen := f.mu.truncGen
+		f.mu.Unlock()
+
+		target, err := l.syncRound()
+
+		f.mu.Lock()
+		if err == nil && gen == f.mu.truncGen && target > f.mu.durable {
+			f.mu.durable = target
+		}
+		f.mu.round = nil
+		r.err = err
+		f.mu.Unlock()
+		close(r.done)
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// syncRound fsyncs every segment with unsynced bytes or index files, then the directory if
+// its entries changed, and returns the log end offset it covered.
+func (l *Log) syncRound() (int64, error) {
+	target := l.logEnd.Load()
+	appended := l.appendedRecords.Load()
+	var errs []error
+	for _, s := range l.segments() {
+		if s.base >= target && s.sizeBytes.Load() == 0 {
+			continue
+		}
+		size := s.sizeBytes.Load()
+		if s.syncedBytes.Load() >= size && !s.idxDirty.Load() {
+			continue
+		}
+		if !s.acquire() {
+			continue // retired meanwhile: nothing of it needs to be durable
+		}
+		if s.syncedBytes.Load() < size {
+			if err := s.log.Sync(); err != nil {
+				errs = append(errs, err)
+			} else {
+				for {
+					cur := s.syncedBytes.Load()
+					if cur >= size || s.syncedBytes.CompareAndSwap(cur, size) {
+						break
+					}
+				}
+			}
+		}
+		errs = append(errs, s.syncIndexes())
+		s.release()
+	}
+	if l.dirDirty.Swap(false) {
+		if err := l.fs.SyncDir(l.dir); err != nil {
+			l.dirDirty.Store(true)
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return 0, err
+	}
+	l.flushedRecords.Store(appended)
+	l.lastFlushMs.Store(l.nowMs())
+	return target, nil
+}
+
+// flushIfDue runs a flush when flush.ms has passed since the last one and records are
+// unflushed (called by the Manager's housekeeping).
+func (l *Log) flushIfDue(ctx context.Context) error {
+	cfg := l.cfg.Load()
+	if l.appendedRecords.Load() == l.flushedRecords.Load() {
+		return nil
+	}
+	if l.nowMs()-l.lastFlushMs.Load() < cfg.FlushMs {
+		return nil
+	}
+	return l.Flush(ctx)
+}

@@ -1,0 +1,375 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"path/filepath"
+	"sort"
+	"sync"
+	"time"
+)
+
+// ManagerOptions configures a Manager: one log dir (Kafka's log.dirs entry) and the
+// broker-level settings of the background work. Zero values take Kafka's defaults.
+type ManagerOptions struct {
+	Dir    string
+	FS     FS
+	Logger *slog.Logger
+	Now    func() time.Time
+
+	// DefaultConfig is used for logs found at open that TopicConfig does not know.
+	DefaultConfig Config
+	// TopicConfig returns the configuration of a topic whose logs are found at open.
+	TopicConfig func(topic string) (Config, bool)
+	// BrokerEpoch is written into the clean shutdown marker (KIP-966).
+	BrokerEpoch int64
+
+	RetentionCheckIntervalMs int64 // log.retention.check.interval.ms (300000)
+	FlushCheckIntervalMs     int64 // how often flush.ms deadlines are checked (1000)
+	CheckpointIntervalMs     int64 // log.flush.offset.checkpoint.interval.ms (60000)
+	ProducerIDExpirationMs   int64 // producer.id.expiration.ms (86400000)
+	CleanerThreads           int   // log.cleaner.threads (1); negative disables compaction
+	CleanerBackoffMs         int64 // log.cleaner.backoff.ms (15000)
+	// CleanerMaxKeys bounds the keys one compaction pass remembers (Kafka sizes this from
+	// log.cleaner.dedupe.buffer.size; 1<<20 keys by default). A pass that would need more
+	// stops early and the rest is cleaned by the next pass.
+	CleanerMaxKeys int
+}
+
+func (o *ManagerOptions) ensureDefaults() {
+	if o.FS == nil {
+		o.FS = NewOSFS()
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.DefaultConfig == (Config{}) {
+		o.DefaultConfig = DefaultConfig()
+	}
+	def := func(v *int64, d int64) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&o.RetentionCheckIntervalMs, 300_000)
+	def(&o.FlushCheckIntervalMs, 1000)
+	def(&o.CheckpointIntervalMs, 60_000)
+	def(&o.ProducerIDExpirationMs, 86_400_000)
+	def(&o.CleanerBackoffMs, 15_000)
+	if o.CleanerThreads == 0 {
+		o.CleanerThreads = 1
+	}
+	if o.CleanerMaxKeys <= 0 {
+		o.CleanerMaxKeys = 1 << 20
+	}
+}
+
+// Manager owns the logs of one log dir and the background work on them: deletion of retired
+// files, retention, flush.ms, checkpoints and the cleaner. Close stops all of it, closes the
+// logs and, if every log closed cleanly, writes the clean shutdown marker.
+type Manager struct {
+	opts    ManagerOptions
+	logger  *slog.Logger
+	deleter *deleter
+
+	mu struct {
+		sync.Mutex
+		logs   map[TopicPartition]*Log
+		closed bool
+	}
+	// Recovery state read at open, used for logs created later under the same name.
+	hadCleanShutdown bool
+	recoveryPoints   map[TopicPartition]int64
+	logStarts        map[TopicPartition]int64
+
+	cleaner *cleaner
+	stop    chan struct{}
+	wg      sync.WaitGroup
+}
+
+// OpenManager loads every partition directory under opts.Dir (recovering them if the last
+// shutdown was not clean) and starts the background work.
+func OpenManager(ctx context.Context, opts ManagerOptions) (*Manager, error) {
+	opts.ensureDefaults()
+	m := &Manager{opts: opts, logger: opts.Logger.With("logDir", opts.Dir), stop: make(chan struct{})}
+	m.mu.logs = map[TopicPartition]*Log{}
+	fsys := opts.FS
+	if err := fsys.MkdirAll(opts.Dir, 0o755); err != nil {
+		return nil, err
+	}
+	m.hadCleanShutdown = exists(fsys, filepath.Join(opts.Dir, cleanShutdownFile))
+	var err error
+	m.recoveryPoints, err = m.readCheckpoint(recoveryPointCheckpointFile)
+	if err != nil {
+		m.logger.Warn("recovery point checkpoint unreadable: recovering every log fully", "err", err)
+		m.hadCleanShutdown = false
+	}
+	if m.logStarts, err = m.readCheckpoint(logStartCheckpointFile); err != nil {
+		m.logger.Warn("log start checkpoint unreadable", "err", err)
+	}
+	m.deleter = newDeleter(fsys, m.logger, opts.Now)
+
+	names, err := fsys.List(opts.Dir)
+	if err != nil {
+		m.deleter.close()
+		return nil, err
+	}
+	for _, n := range names {
+		tp, ok := ParseDirName(n)
+		if !ok {
+			continue
+		}
+		if _, isDir, err := fsys.Stat(filepath.Join(opts.Dir, n)); err != nil || !isDir {
+			continue
+		}
+		cfg, ok := DefaultConfig(), false
+		if opts.TopicConfig != nil {
+			cfg, ok = opts.TopicConfig(tp.Topic)
+		}
+		if !ok {
+			cfg = opts.DefaultConfig
+		}
+		l, err := m.openLog(ctx, tp, TopicID{}, cfg)
+		if err != nil {
+			m.closeLogs(ctx)
+			m.deleter.close()
+			return nil, err
+		}
+		m.mu.logs[tp] = l
+	}
+	// Kafka removes the marker once the logs are loaded: a crash from here on is unclean.
+	if m.hadCleanShutdown {
+		if err := fsys.Remove(filepath.Join(opts.Dir, cleanShutdownFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			m.closeLogs(ctx)
+			m.deleter.close()
+			return nil, err
+		}
+		if err := fsys.SyncDir(opts.Dir); err != nil {
+			m.closeLogs(ctx)
+			m.deleter.close()
+			return nil, err
+		}
+	}
+	m.cleaner = newCleaner(m)
+	m.goAttach(m.housekeeping)
+	for i := 0; i < opts.CleanerThreads; i++ {
+		m.goAttach(m.cleaner.run)
+	}
+	return m, nil
+}
+
+func (m *Manager) goAttach(f func()) {
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		f()
+	}()
+}
+
+func (m *Manager) readCheckpoint(name string) (map[TopicPartition]int64, error) {
+	p := filepath.Join(m.opts.Dir, name)
+	data, err := readFile(m.opts.FS, p, checkpointLimitBytes)
+	if errors.Is(err, fs.ErrNotExist) {
+		return map[TopicPartition]int64{}, nil
+	}
+	if err != nil {
+		return map[TopicPartition]int64{}, err
+	}
+	cp, err := DecodeOffsetCheckpoint(p, data)
+	if err != nil {
+		return map[TopicPartition]int64{}, err
+	}
+	return cp, nil
+}
+
+func (m *Manager) openLog(ctx context.Context, tp TopicPartition, id TopicID, cfg Config) (*Log, error) {
+	_, known := m.recoveryPoints[tp]
+	return OpenLog(ctx, LogOptions{
+		Dir:              filepath.Join(m.opts.Dir, tp.DirName()),
+		TopicPartition:   tp,
+		TopicID:          id,
+		Config:           cfg,
+		FS:               m.opts.FS,
+		Logger:           m.opts.Logger,
+		Now:              m.opts.Now,
+		HadCleanShutdown: m.hadCleanShutdown && known,
+		RecoveryPoint:    m.recoveryPoints[tp],
+		LogStartOffset:   m.logStarts[tp],
+		deleter:          m.deleter,
+	})
+}
+
+// Log returns an open log.
+func (m *Manager) Log(tp TopicPartition) (*Log, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	l, ok := m.mu.logs[tp]
+	return l, ok
+}
+
+// Logs returns every open log, sorted by name.
+func (m *Manager) Logs() []*Log {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.logsLocked()
+}
+
+func (m *Manager) logsLocked() []*Log {
+	ls := make([]*Log, 0, len(m.mu.logs))
+	for _, l := range m.mu.logs {
+		ls = append(ls, l)
+	}
+	sort.Slice(ls, func(i, j int) bool { return ls[i].tp.String() < ls[j].tp.String() })
+	return ls
+}
+
+// GetOrCreateLog returns the log for tp, creating it with cfg if it does not exist. A
+// non-zero id is checked against (or written to) partition.metadata.
+func (m *Manager) GetOrCreateLog(ctx context.Context, tp TopicPartition, id TopicID, cfg Config) (*Log, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.mu.closed {
+		return nil, ErrClosed
+	}
+	if l, ok := m.mu.logs[tp]; ok {
+		if id != (TopicID{}) {
+			if err := l.loadPartitionMetadata(id); err != nil {
+				return nil, err
+			}
+		}
+		return l, nil
+	}
+	if _, ok := ParseDirName(tp.DirName()); !ok {
+		return nil, fmt.Errorf("%w: bad partition name %q", ErrInvalidConfig, tp.DirName())
+	}
+	l, err := m.openLog(ctx, tp, id, cfg)
+	if err != nil {
+		return nil, err
+	}
+	m.mu.logs[tp] = l
+	return l, m.opts.FS.SyncDir(m.opts.Dir)
+}
+
+// DeleteLog closes a log and removes its directory.
+func (m *Manager) DeleteLog(ctx context.Context, tp TopicPartition) error {
+	m.mu.Lock()
+	l, ok := m.mu.logs[tp]
+	delete(m.mu.logs, tp)
+	m.mu.Unlock()
+	if !ok {
+		return ErrLogNotFound
+	}
+	m.cleaner.forget(l)
+	err := l.Delete(ctx)
+	if serr := m.opts.FS.SyncDir(m.opts.Dir); err == nil {
+		err = serr
+	}
+	return err
+}
+
+// housekeeping runs retention, producer expiry, flush.ms and checkpoints on their intervals.
+func (m *Manager) housekeeping() {
+	tick := time.NewTicker(time.Duration(m.opts.FlushCheckIntervalMs) * time.Millisecond)
+	defer tick.Stop()
+	lastRetention, lastCheckpoint := m.opts.Now().UnixMilli(), m.opts.Now().UnixMilli()
+	for {
+		select {
+		case <-m.stop:
+			return
+		case <-tick.C:
+		}
+		now := m.opts.Now().UnixMilli()
+		ctx := context.Background()
+		for _, l := range m.Logs() {
+			if err := l.flushIfDue(ctx); err != nil && !errors.Is(err, ErrClosed) {
+				m.logger.Warn("scheduled flush failed", "partition", l.tp.String(), "err", err)
+			}
+		}
+		if now-lastRetention >= m.opts.RetentionCheckIntervalMs {
+			lastRetention = now
+			m.RunRetention()
+		}
+		if now-lastCheckpoint >= m.opts.CheckpointIntervalMs {
+			lastCheckpoint = now
+			if err := m.WriteCheckpoints(); err != nil {
+				m.logger.Warn("checkpoint write failed", "err", err)
+			}
+		}
+	}
+}
+
+// RunRetention runs one retention and producer-expiry pass over every log now.
+func (m *Manager) RunRetention() int {
+	n := 0
+	for _, l := range m.Logs() {
+		n += l.EnforceRetention()
+		l.ExpireProducers(m.opts.ProducerIDExpirationMs)
+	}
+	return n
+}
+
+// WriteCheckpoints writes the recovery-point and log-start checkpoints of the log dir.
+func (m *Manager) WriteCheckpoints() error {
+	rp := map[TopicPartition]int64{}
+	ls := map[TopicPartition]int64{}
+	for _, l := range m.Logs() {
+		rp[l.tp] = l.DurableOffset()
+		ls[l.tp] = l.LogStartOffset()
+	}
+	return m.writeCheckpoints(rp, ls)
+}
+
+func (m *Manager) writeCheckpoints(rp, ls map[TopicPartition]int64) error {
+	err1 := writeFileAtomic(m.opts.FS, filepath.Join(m.opts.Dir, recoveryPointCheckpointFile), EncodeOffsetCheckpoint(rp))
+	err2 := writeFileAtomic(m.opts.FS, filepath.Join(m.opts.Dir, logStartCheckpointFile), EncodeOffsetCheckpoint(ls))
+	return errors.Join(err1, err2)
+}
+
+// Close stops the background work, closes every log (flushing it) and, when all of that
+// succeeded, writes the checkpoints and the clean shutdown marker so that the next open
+// skips recovery.
+func (m *Manager) Close(ctx context.Context) error {
+	m.mu.Lock()
+	if m.mu.closed {
+		m.mu.Unlock()
+		return nil
+	}
+	m.mu.closed = true
+	m.mu.Unlock()
+	close(m.stop)
+	m.cleaner.close()
+	m.wg.Wait()
+	rp := map[TopicPartition]int64{}
+	ls := map[TopicPartition]int64{}
+	for _, l := range m.Logs() {
+		ls[l.tp] = l.LogStartOffset()
+	}
+	err := m.closeLogs(ctx)
+	for _, l := range m.Logs() {
+		rp[l.tp] = l.DurableOffset()
+	}
+	m.deleter.close()
+	if err == nil {
+		err = m.writeCheckpoints(rp, ls)
+	}
+	if err == nil {
+		err = writeFileAtomic(m.opts.FS, filepath.Join(m.opts.Dir, cleanShutdownFile), encodeCleanShutdown(m.opts.BrokerEpoch))
+	}
+	return err
+}
+
+func (m *Manager) closeLogs(ctx context.Context) error {
+	var errs []error
+	for _, l := range m.Logs() {
+		if err := l.Close(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("close %s: %w", l.tp, err))
+		}
+	}
+	return errors.Join(errs...)
+}
