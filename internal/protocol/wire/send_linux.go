@@ -5,6 +5,7 @@ package wire
 import (
 	"errors"
 	"io"
+	"sync/atomic"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -12,6 +13,9 @@ import (
 
 // maxSendfileBytes caps one sendfile call; Linux transfers at most about 2 GiB per call.
 const maxSendfileBytes = 1 << 30
+
+// sendfileBytes counts bytes sent by sendfile, so tests can tell the zero-copy path ran.
+var sendfileBytes atomic.Int64
 
 // sendRegion sends r to dst with sendfile(2) when dst exposes a file descriptor. It reads
 // the file at an explicit offset (the kernel advances our local copy, never the file's
@@ -44,6 +48,7 @@ func sendRegion(dst io.Writer, r FileRegion) (n int64, handled bool, err error) 
 				}
 				m, e := unix.Sendfile(int(dstFd), int(srcFd), &off, int(count))
 				if m > 0 {
+					sendfileBytes.Add(int64(m))
 					n += int64(m)
 					remain -= int64(m)
 				}
