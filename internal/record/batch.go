@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"math"
 )
 
 // Byte positions of the RecordBatch v2 header fields (see doc.go for the drawing).
@@ -30,6 +31,14 @@ const (
 	LogOverhead = 12
 	// Magic is the only record batch format Sluice accepts or writes.
 	Magic = 2
+)
+
+// Values Kafka uses for "none" in header fields.
+const (
+	NoProducerID    int64 = -1
+	NoProducerEpoch int16 = -1
+	NoSequence      int32 = -1
+	NoTimestamp     int64 = -1
 )
 
 // Attribute bits of a RecordBatch v2.
@@ -87,11 +96,38 @@ var (
 	// ErrInvalidRecord: the batch header is well formed but what it says is not allowed
 	// (for example producer fields inconsistent with the transactional bit).
 	ErrInvalidRecord = errors.New("record: invalid record")
+	// ErrDecompressLimit: the records decompress to more bytes than the caller allows. The
+	// check runs before the output is allocated whenever the input declares its size.
+	ErrDecompressLimit = errors.New("record: decompressed size over limit")
+	// ErrCompressionLevel: a compression level outside the range Kafka allows for the codec.
+	ErrCompressionLevel = errors.New("record: invalid compression level")
+	// ErrInvalidTimestamp: a record's timestamp is outside the window the topic accepts
+	// (message.timestamp.before/after.max.ms), or a client claimed LogAppendTime.
+	ErrInvalidTimestamp = errors.New("record: invalid timestamp")
+)
+
+// Finer causes of ErrInvalidRecord: errors.Is matches both the cause and ErrInvalidRecord.
+var (
+	// ErrMissingKey: a record without a key sent to a compacted topic.
+	ErrMissingKey = fmt.Errorf("%w: compacted topic cannot accept a record without key", ErrInvalidRecord)
+	// ErrControlBatch: a client tried to write a control batch; only the broker writes them.
+	ErrControlBatch = fmt.Errorf("%w: clients may not write control batches", ErrInvalidRecord)
+	// ErrOffsetRange: a client batch whose record count is not lastOffsetDelta+1, or is 0.
+	ErrOffsetRange = fmt.Errorf("%w: record count and offset range disagree", ErrInvalidRecord)
+	// ErrOffsetDeltas: a client batch whose records' offset deltas are not 0, 1, …, n-1.
+	ErrOffsetDeltas = fmt.Errorf("%w: record offset deltas are not consecutive from 0", ErrInvalidRecord)
+	// ErrSequence: a batch with a producer id but no base sequence (or the reverse for
+	// transactional batches: transactional without producer id).
+	ErrSequence = fmt.Errorf("%w: inconsistent producer fields", ErrInvalidRecord)
+	// ErrBatchCount: a produce request's partition data is not exactly one batch.
+	ErrBatchCount = fmt.Errorf("%w: expected exactly one record batch", ErrInvalidRecord)
 )
 
 // Batch is a view of one whole RecordBatch v2 held in a byte slice: header and records,
 // exactly len(b) == LogOverhead + BatchLength(). It never copies; accessors read the header in
-// place and setters write it in place. Construct one with Parse or ReadHeader-and-slice.
+// place and setters write it in place. Construct one with Parse, or slice a header read from
+// a file with BatchSize: a Batch of only HeaderSize bytes supports every header accessor but
+// not Records, ComputeCRC or the setters that recompute the CRC.
 type Batch []byte
 
 // Header accessors. They assume len(b) >= HeaderSize, which Parse guarantees.
@@ -174,6 +210,20 @@ func (b Batch) SetLogAppendTime(ts int64) {
 	b.UpdateCRC()
 }
 
+// SetCreateTime sets the timestamp type to CreateTime and the max timestamp to ts, and
+// recomputes the CRC only if either changed. Kafka's broker does this on produce for
+// CreateTime topics: the stored MaxTimestamp is the largest record timestamp it validated
+// (ProduceInfo.MaxTimestamp), whatever the producer wrote.
+func (b Batch) SetCreateTime(ts int64) {
+	if !b.LogAppendTime() && b.MaxTimestamp() == ts {
+		return
+	}
+	attrs := b.Attributes() &^ attrTimestampType
+	binary.BigEndian.PutUint16(b[offAttributes:], uint16(attrs))
+	binary.BigEndian.PutUint64(b[offMaxTimestamp:], uint64(ts))
+	b.UpdateCRC()
+}
+
 // UpdateCRC recomputes the CRC32C over attributes..end and stores it.
 func (b Batch) UpdateCRC() {
 	binary.BigEndian.PutUint32(b[offCRC:], ComputeCRC(b))
@@ -197,6 +247,10 @@ func BatchSize(buf []byte) (int, error) {
 	if n < HeaderSize-LogOverhead {
 		return 0, fmt.Errorf("%w: batch length %d below header size", ErrCorrupt, n)
 	}
+	// Only a 32-bit int can overflow here; the check is free on 64-bit platforms.
+	if uint64(n) > uint64(math.MaxInt-LogOverhead) {
+		return 0, fmt.Errorf("%w: batch length %d overflows int", ErrCorrupt, n)
+	}
 	return LogOverhead + int(n), nil
 }
 
@@ -206,6 +260,11 @@ func BatchSize(buf []byte) (int, error) {
 //
 // Parse never allocates and never reads past the batch length it validated.
 func Parse(buf []byte, maxSizeBytes int) (Batch, []byte, error) {
+	// Every message format keeps its magic byte at offset 16, so a v0/v1 message set is
+	// reported as ErrMagic even when its (smaller) length would fail the v2 size check.
+	if len(buf) > offMagic && buf[offMagic] != Magic {
+		return nil, buf, fmt.Errorf("%w: magic %d", ErrMagic, int8(buf[offMagic]))
+	}
 	size, err := BatchSize(buf)
 	if err != nil {
 		return nil, buf, err
@@ -224,6 +283,20 @@ func Parse(buf []byte, maxSizeBytes int) (Batch, []byte, error) {
 		return nil, buf, fmt.Errorf("%w: crc32c %08x, header says %08x", ErrCorrupt, got, want)
 	}
 	return b, buf[size:], nil
+}
+
+// ParseSingle parses buf as exactly one batch, as the partition data of a produce request
+// (v3+) must be: Kafka rejects requests with no batch or more than one. Trailing bytes after
+// the batch, even a partial batch, are ErrBatchCount.
+func ParseSingle(buf []byte, maxSizeBytes int) (Batch, error) {
+	b, rest, err := Parse(buf, maxSizeBytes)
+	if err != nil {
+		return nil, err
+	}
+	if len(rest) != 0 {
+		return nil, fmt.Errorf("%w: %d bytes after the first batch", ErrBatchCount, len(rest))
+	}
+	return b, nil
 }
 
 // validateHeader checks everything about the header that does not need the records.
@@ -255,14 +328,16 @@ func (b Batch) validateHeader() error {
 const minRecordSize = 7
 
 // ValidateProducer checks the producer fields the way Kafka's broker does on produce:
-// a transactional batch must carry a producer id, and sequence numbers are present exactly
-// when a producer id is. It does not check sequences against producer state; the replica does.
+// a transactional batch must carry a producer id, and a batch with a producer id must carry
+// a base sequence (control batches excepted: transaction markers have none). A sequence
+// without a producer id is tolerated, as Kafka does. It does not check sequences against
+// producer state; the replica does.
 func (b Batch) ValidateProducer() error {
 	if b.IsTransactional() && !b.HasProducerID() {
-		return fmt.Errorf("%w: transactional batch without producer id", ErrInvalidRecord)
+		return fmt.Errorf("%w: transactional batch without producer id", ErrSequence)
 	}
 	if b.HasProducerID() && b.BaseSequence() < 0 && !b.IsControl() {
-		return fmt.Errorf("%w: producer id %d with no base sequence", ErrInvalidRecord, b.ProducerID())
+		return fmt.Errorf("%w: producer id %d with base sequence %d", ErrSequence, b.ProducerID(), b.BaseSequence())
 	}
 	return nil
 }
