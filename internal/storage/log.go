@@ -657,13 +657,30 @@ func (l *Log) TruncateTo(offset int64) error {
 	if _, err := seg.truncateTo(offset); err != nil {
 		return err
 	}
-	if seg.sealed {
+	if seg.sizeBytes.Load() == 0 || seg.next.Load() < l.logStart.Load() {
+		// Nothing (visible) left in it: a segment based at offset replaces it, so that
+		// the log end survives a restart (it is derived from the last segment).
+		if i == 0 {
+			return l.truncateFullyLocked(offset)
+		}
+		kept = kept[:i]
+		removed = append([]*segment{seg}, removed...)
+		nseg, err := createSegment(l.fs, l.dir, offset, l.cfg.Load(), l.nowMs(), 0)
+		if err != nil {
+			return err
+		}
+		kept = append(kept, nseg)
+		l.dirDirty.Store(true)
+	} else if seg.sealed {
 		seg.sealed = false
 		if err := seg.writeIndexes(true); err != nil {
 			return err
 		}
 	}
 	l.setSegments(kept)
+	// The log end is where the kept data ends (offset, unless a gap left by compaction
+	// precedes it): what a restart would find.
+	offset = kept[len(kept)-1].next.Load()
 	l.logEnd.Store(offset)
 	l.retireSegmentsLocked(removed)
 	if err := l.epochs.truncateFromEnd(offset); err != nil {
