@@ -14,6 +14,7 @@ type Record interface {
 	APIKey() int16
 	MinVersion() int16
 	MaxVersion() int16
+	IsFlexible(version int16) bool
 }
 
 // FrameVersion is the only metadata record frame version Kafka writes and reads (0 was the
