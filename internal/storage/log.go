@@ -680,8 +680,7 @@ func (l *Log) TruncateTo(offset int64) error {
 	l.setSegments(kept)
 	// The log end is where the kept data ends (offset, unless a gap left by compaction
 	// precedes it): what a restart would find.
-	offset = kept[len(kept)-1].next.Load()
-	l.logEnd.Store(offset)
+	l.logEnd.Store(kept[len(kept)-1].next.Load())
 	l.retireSegmentsLocked(removed)
 	if err := l.epochs.truncateFromEnd(offset); err != nil {
 		return err

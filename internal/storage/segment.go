@@ -490,9 +490,11 @@ func (s *segment) truncateTo(off int64) (bool, error) {
 		return false, err
 	}
 	if !found {
-		return false, nil
-	}
-	if err := s.log.Truncate(pos); err != nil {
+		// Nothing to cut, but the caller makes this segment the active one: its next
+		// offset must be exact (a sealed segment loaded at open only knows an upper
+		// bound), so recompute everything below.
+		pos = size
+	} else if err := s.log.Truncate(pos); err != nil {
 		return false, err
 	}
 	s.sizeBytes.Store(pos)
@@ -531,5 +533,5 @@ func (s *segment) truncateTo(off int64) (bool, error) {
 	s.maxTsOffset.Store(maxTsOff)
 	s.next.Store(next)
 	s.bytesSinceIndex = since
-	return true, nil
+	return found, nil
 }
