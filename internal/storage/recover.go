@@ -134,7 +134,20 @@ func (l *Log) load(ctx context.Context, opts LogOptions) error {
 	}
 	if opts.HadCleanShutdown {
 		if err := l.loadActiveClean(segs[len(segs)-1]); err != nil {
-			return err
+			if !IsCorruption(err) {
+				return err
+			}
+			// The marker said clean but the active segment disagrees: recover it.
+			l.logger.Warn("active segment damaged despite clean shutdown; recovering it", "err", err)
+			s := segs[len(segs)-1]
+			expect := s.base
+			if len(segs) > 1 {
+				expect = segs[len(segs)-2].next.Load()
+			}
+			s.idxLoaded.Store(false)
+			if _, err := s.recoverBatches(expect, cfg.IndexIntervalBytes, nil); err != nil {
+				return err
+			}
 		}
 	} else {
 		expect := int64(0)

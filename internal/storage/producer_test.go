@@ -1,0 +1,177 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/sluicehq/sluice/internal/record"
+)
+
+func mkProducerBatch(pid int64, epoch int16, seq int32, base int64, n int) record.Batch {
+	return record.Batch(tb{base: base, n: n, ts: 100, valueSize: 5, pid: pid, epoch: epoch, seq: seq}.encode())
+}
+
+func TestCheckProducerBatch(t *testing.T) {
+	ps := newProducerState()
+	ps.update(mkProducerBatch(1, 3, 0, 0, 2))  // seq 0-1, offsets 0-1
+	ps.update(mkProducerBatch(1, 3, 2, 10, 3)) // seq 2-4, offsets 10-12
+	e, ok := ps.get(1)
+	cases := []struct {
+		name    string
+		b       record.Batch
+		found   bool
+		wantErr error
+		dupOff  int64
+	}{
+		{"next in sequence", mkProducerBatch(1, 3, 5, 20, 1), ok, nil, 0},
+		{"gap", mkProducerBatch(1, 3, 7, 20, 1), ok, ErrOutOfOrderSequence, 0},
+		{"duplicate of last", mkProducerBatch(1, 3, 2, 20, 3), ok, ErrDuplicateSequence, 10},
+		{"duplicate of older", mkProducerBatch(1, 3, 0, 20, 2), ok, ErrDuplicateSequence, 0},
+		{"old epoch", mkProducerBatch(1, 2, 5, 20, 1), ok, ErrInvalidProducerEpoch, 0},
+		{"new epoch from 0", mkProducerBatch(1, 4, 0, 20, 1), ok, nil, 0},
+		{"new epoch not from 0", mkProducerBatch(1, 4, 3, 20, 1), ok, ErrOutOfOrderSequence, 0},
+		{"unknown producer", mkProducerBatch(9, 0, 42, 20, 1), false, nil, 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			pe := e
+			if !c.found {
+				pe = ProducerEntry{}
+			}
+			dup, err := CheckProducerBatch(pe, c.found, c.b)
+			if !errors.Is(err, c.wantErr) {
+				t.Fatalf("err %v, want %v", err, c.wantErr)
+			}
+			if c.wantErr == ErrDuplicateSequence && dup.FirstOffset != c.dupOff {
+				t.Fatalf("duplicate answered with offset %d, want %d", dup.FirstOffset, c.dupOff)
+			}
+		})
+	}
+}
+
+func TestProducerStateKeepsFiveAndSnapshots(t *testing.T) {
+	ps := newProducerState()
+	for i := 0; i < 8; i++ {
+		ps.update(mkProducerBatch(7, 0, int32(i*2), int64(i*2), 2))
+	}
+	e, _ := ps.get(7)
+	if len(e.Batches) != ProducerBatchesKept || e.Batches[0].FirstSeq != 6 || e.LastSeq() != 15 {
+		t.Fatalf("batches %+v", e.Batches)
+	}
+	m, err := decodeSnapshot("x", ps.encodeSnapshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := m[7]
+	if got.Epoch != 0 || got.LastSeq() != 15 || got.Batches[0].FirstSeq != 14 || got.Batches[0].FirstOffset != 14 {
+		t.Fatalf("snapshot entry %+v", got)
+	}
+	snap := ps.encodeSnapshot()
+	snap[len(snap)-1] ^= 1
+	if _, err := decodeSnapshot("x", snap); !IsCorruption(err) {
+		t.Fatalf("bad crc not detected: %v", err)
+	}
+}
+
+// TestProducerStateAcrossRestarts: state survives clean restarts (snapshot) and unclean ones
+// (snapshot at roll plus replay), and truncation rolls it back.
+func TestProducerStateAcrossRestarts(t *testing.T) {
+	clock := &fakeClock{ms: 1}
+	fsys := NewMemFS()
+	cfg := testConfig()
+	l := openTestLog(t, fsys, clock, cfg, false, 0)
+	seq := int32(0)
+	for i := 0; i < 40; i++ {
+		b := tb{base: l.LogEndOffset(), n: 2, ts: 100, valueSize: 50, pid: 11, epoch: 2, seq: seq}.encode()
+		if _, err := l.Append(b); err != nil {
+			t.Fatal(err)
+		}
+		seq += 2
+	}
+	if l.NumSegments() < 2 {
+		t.Fatal("want several segments")
+	}
+	l.Close(context.Background())
+	for _, clean := range []bool{true, false} {
+		l = openTestLog(t, fsys, clock, cfg, clean, 0)
+		e, ok := l.Producer(11)
+		if !ok || e.LastSeq() != seq-1 || e.Epoch != 2 {
+			t.Fatalf("clean=%v: %+v %v", clean, e, ok)
+		}
+		l.Close(context.Background())
+	}
+	l = openTestLog(t, fsys, clock, cfg, true, 0)
+	defer l.Close(context.Background())
+	if err := l.TruncateTo(20); err != nil {
+		t.Fatal(err)
+	}
+	e, _ := l.Producer(11)
+	if e.LastSeq() != 19 {
+		t.Fatalf("after truncation last seq %d, want 19", e.LastSeq())
+	}
+}
+
+func TestEpochCache(t *testing.T) {
+	fsys := NewMemFS()
+	fsys.MkdirAll("/d", 0o755)
+	c, err := loadEpochCache(fsys, "/d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range []EpochEntry{{1, 0}, {1, 5}, {3, 10}, {4, 20}, {2, 30}} {
+		c.assign(e.Epoch, e.StartOffset)
+	}
+	if got := c.snapshot(); len(got) != 3 || got[2] != (EpochEntry{4, 20}) {
+		t.Fatalf("entries %v", got)
+	}
+	cases := []struct {
+		req        int32
+		wantEpoch  int32
+		wantOffset int64
+	}{
+		{4, 4, 100}, {3, 3, 20}, {2, 1, 10}, {1, 1, 10}, {0, 0, 0}, {5, -1, -1}, {-1, -1, -1},
+	}
+	for _, cs := range cases {
+		e, o := c.endOffsetFor(cs.req, 100)
+		if e != cs.wantEpoch || o != cs.wantOffset {
+			t.Errorf("endOffsetFor(%d) = %d,%d want %d,%d", cs.req, e, o, cs.wantEpoch, cs.wantOffset)
+		}
+	}
+	c2, _ := loadEpochCache(fsys, "/d")
+	if len(c2.snapshot()) != 3 {
+		t.Fatal("checkpoint not persisted")
+	}
+	c.truncateFromStart(15)
+	c.truncateFromEnd(20)
+	if got := c.snapshot(); len(got) != 1 || got[0] != (EpochEntry{3, 15}) {
+		t.Fatalf("after truncations %v", got)
+	}
+}
+
+func TestCheckpointFormats(t *testing.T) {
+	m := map[TopicPartition]int64{{"a-b", 0}: 5, {"a", 12}: 99}
+	data := EncodeOffsetCheckpoint(m)
+	if string(data) != "0\n2\na 12 99\na-b 0 5\n" {
+		t.Fatalf("%q", data)
+	}
+	bad := []string{"", "0\n", "1\n0\n", "0\n2\na 1 2\n", "0\n1\na 1\n", "0\n1\na x 2\n"}
+	for _, b := range bad {
+		if _, err := DecodeOffsetCheckpoint("x", []byte(b)); !IsCorruption(err) {
+			t.Errorf("%q: %v", b, err)
+		}
+	}
+	id := TopicID{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}
+	got, err := decodePartitionMetadata("x", encodePartitionMetadata(id))
+	if err != nil || got != id {
+		t.Fatal(err)
+	}
+	if tp, ok := ParseDirName("my-topic-12"); !ok || tp != (TopicPartition{"my-topic", 12}) {
+		t.Fatal(tp)
+	}
+	for _, n := range []string{"foo", "foo-", "-1", "t-0.abc-delete", "a b-1"} {
+		if _, ok := ParseDirName(n); ok {
+			t.Errorf("%q parsed", n)
+		}
+	}
+}
