@@ -85,7 +85,8 @@ type Log struct {
 	flushedRecords  atomic.Int64 // appendedRecords as of the start of the last flush
 	lastFlushMs     atomic.Int64
 	dirDirty        atomic.Bool  // directory entries changed since the last SyncDir
-	cleanerPoint    atomic.Int64 // first offset not yet compacted (cleaner-offset-checkpoint)
+	cleanerPoint    atomic.Int64 // first offset not yet compacted
+	truncGen        atomic.Int64 // bumped by every truncation: compaction started before aborts
 	closed          atomic.Bool
 
 	epochs    *epochCache
@@ -645,6 +646,8 @@ func (l *Log) TruncateTo(offset int64) error {
 	if offset < l.logStart.Load() || offset <= segs[0].base {
 		return l.truncateFullyLocked(offset)
 	}
+	l.truncGen.Add(1)
+	l.cleanerPoint.Store(min(l.cleanerPoint.Load(), offset))
 	l.flush.truncated(offset)
 	i := segmentFor(segs, offset)
 	// A segment whose base equals offset has nothing to keep: drop it too.
@@ -704,6 +707,7 @@ func (l *Log) truncateFullyLocked(offset int64) error {
 	if offset < 0 {
 		return fmt.Errorf("%w: start at %d", ErrOffsetOutOfRange, offset)
 	}
+	l.truncGen.Add(1)
 	l.flush.truncated(offset)
 	old := l.segments()
 	seg, err := createSegment(l.fs, l.dir, offset, l.cfg.Load(), l.nowMs(), 0)

@@ -196,6 +196,13 @@ func runModel(t *testing.T, seed uint64, steps int) {
 			c.RetentionBytes = -1
 			l.SetConfig(c)
 			m.dropBelow(l.LogStartOffset())
+		case r < 74:
+			op = "compact"
+			// Keyless records are all kept: the pass rewrites and swaps segments, and the
+			// data must read back identical.
+			if _, err := l.Compact(context.Background(), 1000); err != nil && err != ErrCompactionAborted {
+				t.Fatalf("step %d compact: %v", step, err)
+			}
 		case r < 76:
 			op = "roll"
 			if err := l.Roll(); err != nil {
