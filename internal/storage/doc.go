@@ -1,0 +1,154 @@
+// Package storage is Sluice's partition log: Kafka's on-disk layout and file formats,
+// appends, reads by offset and by timestamp, truncation, retention, compaction, recovery,
+// checkpoints, leader epochs, producer (idempotence) state and flushing with group commit.
+//
+// It must not import net, internal/protocol or internal/config: the server translates wire
+// requests and topic configs into the types here. All disk access goes through FS (OSFS in
+// production, MemFS with fault injection and crash simulation in tests).
+//
+// # Layout (Kafka's; its DumpLogSegments tool reads our segments)
+//
+//	<log.dir>/
+//	  .kafka_cleanshutdown                  {"version":0,"brokerEpoch":N}; present only between a
+//	                                        clean Manager.Close and the next open
+//	  recovery-point-offset-checkpoint      offset checkpoint (below)
+//	  log-start-offset-checkpoint           offset checkpoint
+//	  <topic>-<partition>/
+//	    00000000000000000000.log            segment: record batches back to back
+//	    00000000000000000000.index          sparse offset index
+//	    00000000000000000000.timeindex      sparse time index
+//	    00000000000000001234.snapshot       producer state as of offset 1234
+//	    leader-epoch-checkpoint
+//	    partition.metadata
+//
+// The 20-digit number is the segment's base offset: the first offset it may hold. Transient
+// names: *.tmp (checkpoint being written), *.deleted (retired segment file waiting
+// file.delete.delay.ms), *.cleaned (compaction output being written), *.swap (compaction
+// output complete, being installed).
+//
+// # Segment (.log)
+//
+//	+----------------------+----------------------+-----+
+//	| RecordBatch v2 (n)   | RecordBatch v2 (n+1) | ... |   see internal/record/doc.go
+//	+----------------------+----------------------+-----+
+//
+// Batches are stored exactly as the replica validated them (offsets assigned). Base offsets
+// increase; gaps are legal (compaction). No batch straddles two segments. A segment holds at
+// most segment.bytes (a single append larger than that gets a segment of its own) and its
+// last offset is at most base+2^31-1 (relative offsets are int32).
+//
+// # Offset index (.index): 8-byte entries, big-endian
+//
+//	+---------------------------+---------------------------+
+//	| relativeOffset int32      | position int32            |
+//	+---------------------------+---------------------------+
+//
+// relativeOffset = (last offset of a batch) - base offset; position = byte position of that
+// batch in the .log. An entry is added when more than index.interval.bytes were appended
+// since the previous one (so the first batch never has one). Entries strictly increase in
+// both fields. The active segment's file is preallocated to segment.index.bytes (zeros past
+// the entries) and trimmed to its entries when the segment is sealed or the log is closed.
+//
+// # Time index (.timeindex): 12-byte entries, big-endian
+//
+//	+-------------------------------------------------------+---------------------------+
+//	| timestamp int64                                       | relativeOffset int32      |
+//	+-------------------------------------------------------+---------------------------+
+//
+// timestamp = the segment's max timestamp so far, relativeOffset = last offset of the batch
+// that holds it. An entry is written at the same points as offset index entries, but only
+// when the max timestamp grew (Kafka's rule: the file is monotonic). Sealing a segment adds a
+// final entry for its max timestamp, so a reopen finds it without scanning.
+//
+// # Offset checkpoints (recovery-point-offset-checkpoint, log-start-offset-checkpoint)
+//
+//	0                       version
+//	2                       number of entries
+//	orders 0 1234           topic, partition, offset (one line each)
+//	orders 1 99
+//
+// # leader-epoch-checkpoint
+//
+//	0                       version
+//	2                       number of entries
+//	3 0                     leader epoch, first offset written in it
+//	5 1200
+//
+// # partition.metadata
+//
+//	version: 0
+//	topic_id: <topic UUID in URL-safe base64 without padding>
+//
+// # Producer snapshot (<offset>.snapshot), Kafka's version 1, big-endian
+//
+//	+---------------+-------------------+--------------------+
+//	| version int16 | crc uint32        | count int32        |  crc: CRC32C of every byte after it
+//	+---------------+-------------------+--------------------+
+//	then count entries of 46 bytes:
+//	  producerId int64 | epoch int16 | lastSequence int32 | lastOffset int64 |
+//	  offsetDelta int32 (last - first sequence of the last batch) | timestamp int64 |
+//	  coordinatorEpoch int32 | currentTxnFirstOffset int64 (-1: none)
+//
+// Written at every roll (at the new segment's base offset, not synced: the CRC catches a torn
+// one) and at close (synced); a reopen loads the newest readable snapshot at or below the log
+// end and replays batch headers from there. Only the last batch per producer survives a
+// snapshot, as in Kafka; the in-memory state keeps five for duplicate detection.
+//
+// All text checkpoints are replaced atomically: written to <name>.tmp, fsynced, renamed over
+// <name>, directory fsynced.
+//
+// # Durability contract
+//
+//   - Append returns when the batches are in the page cache (one pwrite). They are readable
+//     at once; they survive a process crash, not a power loss.
+//   - WaitDurable(ctx, off) returns nil once every offset below off is on disk: the segment
+//     files holding them were fdatasync'ed, and so were the directory entries of any segment
+//     created or renamed before (new segments, retirements). Concurrent waiters share
+//     fsyncs: one round covers every append made before it started (group commit).
+//     DurableOffset is the resulting recovery point.
+//   - flush.messages / flush.ms trigger the same flush by themselves (flush.messages inline
+//     in the Append that crosses it; flush.ms from the Manager's housekeeping every
+//     FlushCheckIntervalMs). Kafka's defaults (never) apply unless configured.
+//   - Index files, snapshots written at roll, and the leader-epoch checkpoint's content are
+//     never needed for correctness after a crash: recovery rebuilds or validates them. The
+//     leader-epoch checkpoint and all text checkpoints are fsynced when written.
+//   - After a power loss, recovery keeps at least everything below the recovery point
+//     recorded in the checkpoint (and in practice everything the disk kept whole): it scans
+//     from the segment holding the recovery point, checks every batch's CRC, and cuts the log
+//     after the last valid batch (later segments included). Base offset, length and leader
+//     epoch lie outside the batch CRC (format property); recovery checks offsets increase.
+//   - Manager.Close flushes every log, writes snapshots, indexes and checkpoints, then the
+//     clean-shutdown marker; the next open trusts the files and skips the scan.
+//
+// # Concurrency and lock order
+//
+// One writer per Log: Append, TruncateTo, TruncateFullyAndStartAt, AdvanceLogStartOffset,
+// EnforceRetention, Roll and the compaction swap serialize on Log.writeMu, held across the
+// pwrite of an append and never across an fsync. Readers (Read, OffsetForTimestamp,
+// MaxTimestamp, …) take no lock: they load the immutable segment list and pin the segment
+// they read with a reference count; the file closes when the last reference goes, so a
+// retired (renamed *.deleted, later unlinked) segment stays readable through its open
+// descriptor until the reader calls Region.Release. Index entries are append-only slices
+// published atomically; truncation copies.
+//
+// Lock order (outer first); no path takes two of the inner locks together:
+//
+//	cleaner.mu  ->  Manager.mu      (the cleaner lists logs while picking one)
+//	Log.writeMu ->  epochCache.mu | producerState.mu | flusher.mu | segment.idxMu | deleter.mu
+//
+// flusher.mu is never held across an fsync. MemFS.mu is innermost (test only).
+//
+// # Goroutines
+//
+// The Manager owns its goroutines (housekeeping: flush.ms, retention, checkpoints; cleaner
+// workers; the deleter) and Close waits for all. A standalone Log owns a deleter and Close
+// waits for it. Group commit runs in the waiting callers' goroutines: no flusher goroutine.
+//
+// # Memory
+//
+// Per partition: the segment list, one open .log descriptor per segment, and the index
+// entries of the active segment and of every segment read since open (8 bytes per
+// index.interval.bytes of data for .index, 12 for .timeindex), plus producer state (one
+// entry per live producer id, bounded by producer.id.expiration.ms rather than a count, as in
+// Kafka). The deleter's queue is bounded (past it files are unlinked at once).
+package storage
