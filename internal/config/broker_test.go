@@ -128,6 +128,28 @@ func TestLoadCombinedFile(t *testing.T) {
 	}
 }
 
+// TestKafkaSampleFile loads the server.properties Kafka ships: it must work unchanged, and
+// the only warnings are the true ones about share groups.
+func TestKafkaSampleFile(t *testing.T) {
+	b, warns, err := Load("testdata/kafka-sample.properties", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, w := range warns {
+		keys = append(keys, w.Key)
+		if !strings.Contains(w.Message, "share groups") {
+			t.Errorf("unexpected warning %v", w)
+		}
+	}
+	if want := []string{"share.coordinator.state.topic.replication.factor", "share.coordinator.state.topic.min.isr"}; !reflect.DeepEqual(keys, want) {
+		t.Errorf("warnings for %v, want %v", keys, want)
+	}
+	if b.LogDirs[0] != "/tmp/kraft-combined-logs" || b.AdvertisedListeners[0].Addr() != "localhost:9092" {
+		t.Errorf("log dirs %v, advertised %v", b.LogDirs, b.AdvertisedListeners)
+	}
+}
+
 func TestLoadBrokerOnlyFile(t *testing.T) {
 	b, _, err := Load("testdata/broker-only.properties", nil)
 	if err != nil {

@@ -81,7 +81,7 @@ func brokerDefs() []Def {
 		{Name: "listeners", Type: TypeString, Default: "PLAINTEXT://:9092", Validator: listenersSyntax, Importance: High, Mode: PerBroker, Group: GroupListeners,
 			Doc: "Where to accept connections, as NAME://host:port, comma-separated. An empty host means all interfaces; port 0 picks a free port. NAME maps to a security protocol through listener.security.protocol.map."},
 		{Name: "advertised.listeners", Type: TypeString, NoDefault: true, Validator: advertisedSyntax, Importance: High, Mode: PerBroker, Group: GroupListeners,
-			Doc: "The addresses given to clients and other brokers, in the syntax of listeners. Unset means listeners. They must be routable: 0.0.0.0 is refused."},
+			Doc: "The addresses given to clients and other brokers, in the syntax of listeners. Unset means listeners. They must be routable: 0.0.0.0 and :: are refused, so a node listening on all interfaces must set this."},
 		{Name: "listener.security.protocol.map", Type: TypeString, Default: defaultProtocolMap, Validator: protocolMapSyntax, Importance: Low, Mode: PerBroker, Group: GroupListeners,
 			Doc: "NAME:PROTOCOL pairs giving each listener name its security protocol. When left unset and no listener uses SSL or SASL, the controller listener names map to PLAINTEXT."},
 		{Name: "inter.broker.listener.name", Type: TypeString, NoDefault: true, Importance: Medium, Group: GroupListeners,
@@ -120,8 +120,8 @@ func brokerDefs() []Def {
 		// ---- Log storage ----
 		{Name: "num.partitions", Type: TypeInt, Default: "1", Validator: atLeast(1), Importance: Medium, Group: GroupLog,
 			Doc: "The partition count of topics created without one: auto-created topics and CreateTopics with -1."},
-		{Name: "default.replication.factor", Type: TypeInt, Default: "1", Validator: atLeast(1), Importance: Medium, Group: GroupLog,
-			Doc: "The replication factor of topics created without one."},
+		{Name: "default.replication.factor", Type: TypeInt, Default: "1", Validator: between(1, 32767), Importance: Medium, Group: GroupLog,
+			Doc: "The replication factor of topics created without one (at most 32767, the protocol's limit)."},
 		{Name: "min.insync.replicas", Type: TypeInt, Default: "1", Validator: atLeast(1), Importance: High, Mode: ClusterWide, Group: GroupLog, Topic: "min.insync.replicas",
 			Doc: "Default for the topic config min.insync.replicas: how many in-sync replicas an acks=all write needs."},
 		{Name: "auto.create.topics.enable", Type: TypeBoolean, Default: "true", Importance: High, Group: GroupLog,
@@ -280,6 +280,11 @@ func brokerDefs() []Def {
 		{Name: "group.consumer.assignors", Type: TypeList, Default: uniformAssignorClass + "," + rangeAssignorClass, Validator: assignors, Importance: Medium, Group: GroupGroups,
 			Doc:     "Server-side assignors for consumer-protocol groups; the first is used when a member names none. Kafka's class names and the short names uniform and range are accepted.",
 			Differs: "Only the built-in uniform and range assignors: Sluice cannot load Java classes."},
+
+		{Name: "share.coordinator.state.topic.replication.factor", Type: TypeShort, Default: "3", Validator: atLeast(1), Importance: High, Group: GroupGroups, Support: Informational,
+			Doc: "Replication factor of Kafka's __share_group_state topic. Accepted because Kafka's sample server.properties sets it; no effect: Sluice does not implement share groups (KIP-932)."},
+		{Name: "share.coordinator.state.topic.min.isr", Type: TypeShort, Default: "2", Validator: atLeast(1), Importance: High, Group: GroupGroups, Support: Informational,
+			Doc: "min.insync.replicas of Kafka's __share_group_state topic. Accepted because Kafka's sample server.properties sets it; no effect: Sluice does not implement share groups (KIP-932)."},
 
 		// ---- Transactions and producer ids ----
 		{Name: "transaction.state.log.num.partitions", Type: TypeInt, Default: "50", Validator: atLeast(1), Importance: High, Group: GroupTxn,

@@ -31,6 +31,9 @@ func TestDefsConsistent(t *testing.T) {
 			if d.Differs != "" && !strings.HasSuffix(d.Differs, ".") {
 				t.Errorf("%s: Differs is not a sentence", d.Name)
 			}
+			if d.Support == Informational && !strings.Contains(d.Doc, "no effect: ") {
+				t.Errorf("%s: an informational key's doc must say why it has no effect after \"no effect: \"", d.Name)
+			}
 			if d.NoDefault && d.Default != "" {
 				t.Errorf("%s: NoDefault with a default", d.Name)
 			}
@@ -188,6 +191,7 @@ func TestValidators(t *testing.T) {
 		{key: "compression.zstd.level", ok: []string{"-131072", "0", "22"}, bad: []string{"-131073", "23"}},
 		{key: "compression.gzip.level", ok: []string{"-1", "1", "9"}, bad: []string{"0", "10", "-2"}},
 		{key: "offsets.topic.replication.factor", ok: []string{"1", "32767"}, bad: []string{"0", "32768"}},
+		{key: "default.replication.factor", ok: []string{"1", "32767"}, bad: []string{"0", "32768", "-1"}},
 		{key: "retention.ms", topic: true, ok: []string{"-1", "0", "1000"}, bad: []string{"-2"}},
 		{key: "log.cleaner.min.cleanable.ratio", ok: []string{"0", "0.5", "1", "1.0", "5e-1"}, bad: []string{"-0.1", "1.01", "NaN", "abc", ""}},
 		// Booleans, case-insensitive as in Kafka.

@@ -24,7 +24,9 @@
 // process.roles (required: no ZooKeeper mode), class-name keys (Sluice cannot load Java
 // classes), and Sluice's own sluice.* keys. Keys that Sluice accepts but does not act on
 // (num.network.threads, num.io.threads, …) are marked Informational and documented as such;
-// setting one to a non-default value produces a warning.
+// setting one to a non-default value produces a warning. Where Kafka leaves a timeout, count
+// or replication factor unchecked, Sluice adds the obvious bound (a timeout of at least 1 ms,
+// a replication factor within the protocol's int16): the valid values shown are Sluice's.
 //
 // # Layers and precedence
 //
