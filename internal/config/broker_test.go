@@ -150,6 +150,14 @@ func TestKafkaSampleFile(t *testing.T) {
 	}
 }
 
+func TestBrokerOnlyManyControllerListeners(t *testing.T) {
+	_, warns := mustNew(t, singleNode(map[string]string{"process.roles": "broker", "node.id": "2",
+		"listeners": "PLAINTEXT://localhost:9092", "controller.listener.names": "CONTROLLER,CTL2"}))
+	if len(warns) != 1 || warns[0].Key != "controller.listener.names" || !strings.Contains(warns[0].Message, "CONTROLLER") {
+		t.Errorf("warnings = %v", warns)
+	}
+}
+
 func TestLoadBrokerOnlyFile(t *testing.T) {
 	b, _, err := Load("testdata/broker-only.properties", nil)
 	if err != nil {

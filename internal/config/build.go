@@ -11,8 +11,9 @@ import (
 // reader builds typed fields from sources, collecting errors instead of stopping at the
 // first, so an operator sees every problem in one run.
 type reader struct {
-	s    *sources
-	errs []error
+	s     *sources
+	errs  []error
+	warns []Warning
 }
 
 func (r *reader) v(name string) Value {
@@ -165,6 +166,7 @@ func build(s sources) (*Broker, []Warning, error) {
 	_ = b.LoggerLevel.UnmarshalText([]byte(r.str("sluice.logger.level")))
 	b.LoggerFormat = r.str("sluice.logger.format")
 
+	warns = append(warns, r.warns...)
 	warns = append(warns, shadowWarnings(&s)...)
 	if err := errors.Join(r.errs...); err != nil {
 		return nil, warns, err
@@ -313,6 +315,10 @@ func (r *reader) listeners(b *Broker) {
 			if _, ok := protocols[n]; !ok {
 				r.conflict("controller.listener.names", "controller listener %s has no entry in listener.security.protocol.map", n)
 			}
+		}
+		if len(b.ControllerListenerNames) > 1 {
+			r.warns = append(r.warns, Warning{Key: "controller.listener.names", Origin: r.origin("controller.listener.names"),
+				Message: "a broker-only node uses only the first controller listener, " + b.ControllerListenerNames[0]})
 		}
 	case b.Roles.Controller:
 		if len(b.ControllerListenerNames) == 0 {
