@@ -193,15 +193,20 @@ var lz4Decoders = sync.Pool{New: func() any {
 const lz4FrameMagic = 0x184D2204
 
 func decodeLZ4(dst, src []byte, limit int) ([]byte, error) {
-	hint := firstGuess(len(src), limit)
-	// The frame descriptor may declare the content size (FLG bit 3, 8 bytes after BD).
-	if len(src) >= 14 && binary.LittleEndian.Uint32(src) == lz4FrameMagic && src[4]&0x08 != 0 {
-		size := binary.LittleEndian.Uint64(src[6:])
-		if size > uint64(limit) {
-			return nil, limitError(limit)
-		}
-		hint = max(int(size), 1)
+	// A declared content size (FLG bit 3, 8 bytes after BD) over the limit fails first,
+	// whatever follows it.
+	if len(src) >= 14 && binary.LittleEndian.Uint32(src) == lz4FrameMagic && src[4]&0x08 != 0 &&
+		binary.LittleEndian.Uint64(src[6:]) > uint64(limit) {
+		return nil, limitError(limit)
 	}
+	lo, hi, err := lz4Bounds(src)
+	if err != nil {
+		return nil, err
+	}
+	if lo > uint64(limit) {
+		return nil, limitError(limit)
+	}
+	hint := int(min(hi, uint64(limit), max(uint64(firstGuess(len(src), limit)), lo)))
 	d := lz4Decoders.Get().(*lz4Decoder)
 	defer func() {
 		d.src.Reset(nil)
@@ -210,7 +215,81 @@ func decodeLZ4(dst, src []byte, limit int) ([]byte, error) {
 	}()
 	d.src.Reset(src)
 	d.zr.Reset(&d.src)
-	return d.readLimited(dst, d.zr, hint, limit)
+	return d.readLimited(dst, d.zr, max(hint, 1), limit)
+}
+
+// lz4Bounds walks the frame and block headers of src and returns a lower and an upper
+// bound of its decoded size (uncompressed blocks are exact, compressed ones at most the
+// frame's block size, a declared content size is exact). It also refuses what Kafka's Java
+// reader cannot read, so such a batch is never stored for Java consumers to choke on:
+// anything but exactly one frame, dependent (linked) blocks, and dictionaries.
+func lz4Bounds(src []byte) (lo, hi uint64, err error) {
+	if len(src) < 7 || binary.LittleEndian.Uint32(src) != lz4FrameMagic {
+		return 0, 0, errors.New("not an LZ4 frame")
+	}
+	flg, bd := src[4], src[5]
+	if flg>>6 != 1 || flg&0x02 != 0 || bd&0x8f != 0 {
+		return 0, 0, fmt.Errorf("bad frame descriptor %#02x %#02x", flg, bd)
+	}
+	if flg&0x20 == 0 {
+		return 0, 0, errors.New("dependent blocks (Kafka's Java reader needs independent ones)")
+	}
+	if flg&0x01 != 0 {
+		return 0, 0, errors.New("dictionary frames are not supported")
+	}
+	blockMax := uint64(1) << (8 + 2*uint(bd>>4)) // 4: 64 KiB … 7: 4 MiB
+	if bd>>4 < 4 {
+		return 0, 0, fmt.Errorf("bad block size id %d", bd>>4)
+	}
+	pos := 6
+	var size uint64
+	hasSize := flg&0x08 != 0
+	if hasSize {
+		if len(src) < pos+8 {
+			return 0, 0, errors.New("truncated frame descriptor")
+		}
+		size = binary.LittleEndian.Uint64(src[pos:])
+		pos += 8
+	}
+	pos++ // header checksum, verified by the decoder
+	blockChecksum := flg&0x10 != 0
+	for {
+		if len(src)-pos < 4 {
+			return 0, 0, errors.New("truncated block header")
+		}
+		h := binary.LittleEndian.Uint32(src[pos:])
+		pos += 4
+		if h == 0 { // end mark
+			break
+		}
+		n := uint64(h & 0x7fffffff)
+		if n > blockMax {
+			return 0, 0, fmt.Errorf("block of %d bytes in a frame of %d-byte blocks", n, blockMax)
+		}
+		if h&0x80000000 != 0 { // stored uncompressed
+			lo += n
+			hi += n
+		} else {
+			hi += blockMax
+		}
+		if blockChecksum {
+			n += 4
+		}
+		if uint64(len(src)-pos) < n {
+			return 0, 0, errors.New("truncated block")
+		}
+		pos += int(n)
+	}
+	if flg&0x04 != 0 { // content checksum
+		pos += 4
+	}
+	if pos != len(src) {
+		return 0, 0, fmt.Errorf("%d bytes after the frame", len(src)-pos)
+	}
+	if hasSize {
+		lo, hi = max(lo, size), max(lo, size)
+	}
+	return lo, hi, nil
 }
 
 // --- zstd ---
@@ -423,7 +502,7 @@ func decodeSnappyBlock(buf, src []byte, n int) ([]byte, error) {
 	// offset 0 repeats the last offset), which snappy-java and librdkafka reject. Storing
 	// such a block would hand those consumers a batch they cannot read, so refuse it.
 	if !snappyOnly(src) {
-		return nil, errors.New("snappy: S2-only repeat copy in block")
+		return nil, errors.New("S2-only repeat copy in a snappy block")
 	}
 	out, err := s2.Decode(buf[len(buf):len(buf)+n], src)
 	if err != nil {

@@ -334,3 +334,51 @@ func deflateOf(t testing.TB, write func(w *flate.Writer)) []byte {
 	write(w)
 	return b.Bytes()
 }
+
+func TestLZ4Frames(t *testing.T) {
+	in := textData(200<<10, 14)
+	frame := func(opts ...lz4.Option) []byte {
+		var buf bytes.Buffer
+		w := lz4.NewWriter(&buf)
+		if err := w.Apply(opts...); err != nil {
+			t.Fatal(err)
+		}
+		w.Write(in)
+		w.Close()
+		return buf.Bytes()
+	}
+	good := [][]byte{
+		frame(),
+		frame(lz4.BlockChecksumOption(true)),
+		frame(lz4.ChecksumOption(false), lz4.BlockSizeOption(lz4.Block256Kb)),
+		frame(lz4.SizeOption(uint64(len(in)))),
+	}
+	for i, f := range good {
+		got, err := DecompressBytes(nil, CompressionLZ4, f, len(in))
+		if err != nil || !bytes.Equal(got, in) {
+			t.Errorf("frame %d: %v", i, err)
+		}
+		lo, hi, err := lz4Bounds(f)
+		if err != nil || lo > uint64(len(in)) || hi < uint64(len(in)) {
+			t.Errorf("frame %d: bounds %d..%d %v", i, lo, hi, err)
+		}
+	}
+	f := good[0]
+	mod := func(fn func(b []byte) []byte) []byte { return fn(append([]byte{}, f...)) }
+	// What Kafka's Java reader cannot read is refused, so it is never stored.
+	bad := map[string][]byte{
+		"dependent blocks": mod(func(b []byte) []byte { b[4] &^= 0x20; return b }),
+		"dictionary":       mod(func(b []byte) []byte { b[4] |= 0x01; return b }),
+		"version 0":        mod(func(b []byte) []byte { b[4] &^= 0x40; return b }),
+		"block size id 3":  mod(func(b []byte) []byte { b[5] = 3 << 4; return b }),
+		"two frames":       append(append([]byte{}, f...), f...),
+		"trailing byte":    append(append([]byte{}, f...), 0),
+		"no end mark":      f[:len(f)-8],
+		"legacy magic":     mod(func(b []byte) []byte { b[0] = 0x02; b[1] = 0x21; b[2] = 0x4c; return b }),
+	}
+	for name, src := range bad {
+		if _, err := DecompressBytes(nil, CompressionLZ4, src, 1<<20); !errors.Is(err, ErrCorrupt) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}

@@ -221,9 +221,14 @@ func fuzzDecompress(f *testing.F, c Compression, extra ...[]byte) {
 				t.Fatalf("limit %d below the %d-byte output: %v", len(out)-1, len(out), err)
 			}
 		}
-		if c == CompressionZstd {
+		switch c {
+		case CompressionZstd:
 			if lo, hi, ok := zstdBounds(src); ok && (uint64(len(out)) < lo || uint64(len(out)) > hi) {
 				t.Fatalf("output %d outside the scanned bounds %d..%d", len(out), lo, hi)
+			}
+		case CompressionLZ4:
+			if lo, hi, err := lz4Bounds(src); err != nil || uint64(len(out)) < lo || uint64(len(out)) > hi {
+				t.Fatalf("output %d outside the scanned bounds %d..%d (%v)", len(out), lo, hi, err)
 			}
 		}
 	})
