@@ -130,6 +130,7 @@ func (l *Log) load(ctx context.Context, opts LogOptions) error {
 	}
 	for i, s := range segs[:recoverFrom] {
 		s.next.Store(segs[i+1].base)
+		s.syncedBytes.Store(s.sizeBytes.Load()) // below the recovery point: durable already
 		l.loadSealedMaxTimestamp(s)
 	}
 	if opts.HadCleanShutdown {
@@ -166,6 +167,9 @@ func (l *Log) load(ctx context.Context, opts LogOptions) error {
 			if err := s.writeIndexes(i == len(segs)-1); err != nil {
 				return err
 			}
+			// Rebuilt index files need no fsync: a later recovery validates or rebuilds
+			// them again.
+			s.idxDirty.Store(false)
 			if cut > 0 {
 				l.logger.Warn("recovery truncated a corrupt or torn tail", "segment", s.logPath(), "bytes", cut)
 			}

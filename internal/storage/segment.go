@@ -411,7 +411,10 @@ func (s *segment) recoverBatches(expectNext, intervalBytes int64, visit func(rec
 
 	// Read in chunks: a reusable window [winStart, winStart+len(win)) of the file.
 	const chunk = 1 << 20
-	win := make([]byte, 0, chunk)
+	wp := recoverBufs.Get().(*[]byte)
+	defer recoverBufs.Put(wp)
+	win := (*wp)[:0]
+	defer func() { *wp = win[:0] }()
 	winStart := int64(0)
 	pos := int64(0)
 	for pos < fileSize {
@@ -453,6 +456,10 @@ func (s *segment) recoverBatches(expectNext, intervalBytes int64, visit func(rec
 	s.idxLoaded.Store(true)
 	return fileSize - pos, nil
 }
+
+// recoverBufs recycles recovery's read windows across segments (1 MiB, grown for larger
+// batches).
+var recoverBufs = sync.Pool{New: func() any { b := make([]byte, 0, 1<<20); return &b }}
 
 // fill makes win hold file bytes [pos, pos+need). It reads up to chunk bytes at a time, and
 // grows win only as far as one batch needs (bounded by the file size).
