@@ -180,6 +180,9 @@ func TestDecompressReusesDst(t *testing.T) {
 }
 
 func TestDecompressAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("sync.Pool drops items at random under the race detector")
+	}
 	in := textData(16<<10, 6)
 	for _, c := range codecs[1:] {
 		comp, _ := Compress(nil, c, 0, in)
@@ -379,6 +382,43 @@ func TestLZ4Frames(t *testing.T) {
 	for name, src := range bad {
 		if _, err := DecompressBytes(nil, CompressionLZ4, src, 1<<20); !errors.Is(err, ErrCorrupt) {
 			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+// TestConcurrentCodecs shares the pooled and shared codec state between goroutines; run it
+// with -race.
+func TestConcurrentCodecs(t *testing.T) {
+	in := textData(20<<10, 15)
+	done := make(chan error)
+	for g := range 8 {
+		go func() {
+			var err error
+			defer func() { done <- err }()
+			var dst, comp []byte
+			for i := range 20 {
+				c := codecs[(g+i)%len(codecs)]
+				if comp, err = Compress(comp[:0], c, 0, in); err != nil {
+					return
+				}
+				if dst, err = DecompressBytes(dst, c, comp, len(in)); err != nil {
+					return
+				}
+				if !bytes.Equal(dst, in) {
+					err = fmt.Errorf("%s: round trip differs", c)
+					return
+				}
+				if c != CompressionNone {
+					dst = dst[:0]
+				} else {
+					dst = nil
+				}
+			}
+		}()
+	}
+	for range 8 {
+		if err := <-done; err != nil {
+			t.Error(err)
 		}
 	}
 }
