@@ -66,7 +66,7 @@ func (w *Writer) fileBytesFrom(at int) int64 {
 // Output returns the encoded output as chunks in order. The chunks alias w's buffer: they
 // are valid until w is next written or reset.
 func (w *Writer) Output() Output {
-	out := Output{Size: w.Len()}
+	out := Output{Size: w.Len(), Chunks: make([]Chunk, 0, 2*len(w.regions)+1)}
 	prev := 0
 	for _, s := range w.regions {
 		if s.at > prev {
