@@ -28,7 +28,7 @@
 //   - Propose returns only after the entry is committed and applied to the local FSM, so the
 //     proposer observes its own write in the FSM when Propose returns.
 //   - FSM.Apply is called from one goroutine, in log order, never concurrently with Restore;
-//     Snapshot.Persist may run concurrently with Apply (the FSM must capture an immutable
+//     the snapshot writer may run concurrently with Apply (the FSM must capture an immutable
 //     view in Snapshot).
 //   - Every goroutine (raft's, the transport's, the leadership watcher, Propose waiters) is
 //     stopped and waited for by Close.

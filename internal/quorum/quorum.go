@@ -60,16 +60,12 @@ func (e *NotLeaderError) Unwrap() error { return e.Cause }
 type FSM interface {
 	Apply(index, term uint64, data []byte) error
 	// Snapshot captures the current state quickly (an immutable view); the returned
-	// Snapshot's Persist writes it later, possibly while Apply runs.
-	Snapshot() (Snapshot, error)
-	// Restore replaces the whole state with a snapshot Persist wrote.
+	// WriterTo writes it later, possibly while Apply runs. If it also has a Release()
+	// method, that is called when raft is done with the snapshot. Only standard-library
+	// types appear here so that an FSM need not import this package (or net).
+	Snapshot() (io.WriterTo, error)
+	// Restore replaces the whole state with a snapshot the WriterTo wrote.
 	Restore(r io.Reader) error
-}
-
-// Snapshot is a captured FSM state.
-type Snapshot interface {
-	Persist(w io.Writer) error
-	Release()
 }
 
 // Voter is one controller.quorum.voters entry.
@@ -548,14 +544,18 @@ func (a fsmAdapter) Restore(rc io.ReadCloser) error {
 	return a.fsm.Restore(rc)
 }
 
-type snapshotAdapter struct{ s Snapshot }
+type snapshotAdapter struct{ s io.WriterTo }
 
 func (s snapshotAdapter) Persist(sink raft.SnapshotSink) error {
-	if err := s.s.Persist(sink); err != nil {
+	if _, err := s.s.WriteTo(sink); err != nil {
 		sink.Cancel()
 		return err
 	}
 	return sink.Close()
 }
 
-func (s snapshotAdapter) Release() { s.s.Release() }
+func (s snapshotAdapter) Release() {
+	if r, ok := s.s.(interface{ Release() }); ok {
+		r.Release()
+	}
+}

@@ -43,17 +43,19 @@ func (f *listFSM) Apply(index, term uint64, data []byte) error {
 
 type listSnap []string
 
-func (s listSnap) Persist(w io.Writer) error {
+func (s listSnap) WriteTo(w io.Writer) (int64, error) {
+	var n int64
 	for _, e := range s {
-		if _, err := fmt.Fprintln(w, e); err != nil {
-			return err
+		m, err := fmt.Fprintln(w, e)
+		n += int64(m)
+		if err != nil {
+			return n, err
 		}
 	}
-	return nil
+	return n, nil
 }
-func (listSnap) Release() {}
 
-func (f *listFSM) Snapshot() (Snapshot, error) {
+func (f *listFSM) Snapshot() (io.WriterTo, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return listSnap(append([]string(nil), f.entries...)), nil
