@@ -1,0 +1,205 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/sluicehq/sluice/internal/metadata"
+	"github.com/sluicehq/sluice/internal/quorum"
+)
+
+// TestOneVoterLifecycle: bootstrap, broker registration, create/alter/delete topics, and a
+// restart that finds the same image, first by replaying the log, then from a snapshot.
+func TestOneVoterLifecycle(t *testing.T) {
+	dir := t.TempDir()
+	cfg := testConfig(t, nil)
+	n := openSingle(t, dir, cfg)
+	im := n.fsm.Current()
+	if im.MetadataVersion() != metadata.MetadataVersionLevel {
+		t.Fatalf("metadata.version %d", im.MetadataVersion())
+	}
+	epoch := addBroker(t, n, 1, "")
+	if b, _ := n.fsm.Current().Broker(1); b.Epoch != epoch || b.Fenced {
+		t.Fatalf("broker %+v, epoch %d", b, epoch)
+	}
+
+	orders := createTopic(t, n, TopicSpec{Name: "orders", NumPartitions: 3, ReplicationFactor: -1, Configs: map[string]string{"retention.ms": "60000"}})
+	if orders.NumPartitions != 3 || orders.ReplicationFactor != 1 || orders.TopicID.IsZero() {
+		t.Fatalf("result %+v", orders)
+	}
+	def := createTopic(t, n, TopicSpec{Name: "defaults", NumPartitions: -1, ReplicationFactor: -1})
+	if def.NumPartitions != cfg.NumPartitions {
+		t.Fatalf("default partitions %d", def.NumPartitions)
+	}
+	tp, _ := n.fsm.Current().TopicByName("orders")
+	for _, p := range tp.Partitions {
+		if p.Leader != 1 || !slices.Equal(p.ISR, []int32{1}) || p.LeaderEpoch != 0 || p.PartitionEpoch != 0 {
+			t.Fatalf("partition %+v", p)
+		}
+	}
+
+	res, off, err := n.ctl.IncrementalAlterConfigs(ctx, []IncrementalAlterConfigsSpec{{
+		Resource: metadata.ConfigResource{Type: metadata.ResourceTopic, Name: "orders"},
+		Changes:  []ConfigChange{{Name: "cleanup.policy", Op: OpAppend, Value: str("compact")}, {Name: "retention.ms", Op: OpDelete}},
+	}}, false)
+	if err != nil || res[0].Err != nil {
+		t.Fatal(err, res)
+	}
+	im, err = n.fsm.WaitForOffset(ctx, off)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := im.TopicConfig("orders"); !reflect.DeepEqual(got, map[string]string{"cleanup.policy": "delete,compact"}) {
+		t.Fatalf("configs %v", got)
+	}
+	pres, _, err := n.ctl.CreatePartitions(ctx, []PartitionsSpec{{Topic: "orders", Count: 5}}, false)
+	if err != nil || pres[0].Err != nil {
+		t.Fatal(err, pres)
+	}
+	dres, _, err := n.ctl.DeleteTopics(ctx, []TopicRef{{Name: "defaults"}})
+	if err != nil || dres[0].Err != nil || dres[0].ID != def.TopicID {
+		t.Fatal(err, dres)
+	}
+	pid, _, err := n.ctl.AllocateProducerIDs(ctx, 1, epoch)
+	if err != nil || pid.First != 0 || pid.Count != ProducerIDBlockSize {
+		t.Fatal(err, pid)
+	}
+	before := n.fsm.Current()
+	n.close()
+
+	// Restart: the image comes back by log replay.
+	n = openSingle(t, dir, cfg)
+	after, err := n.fsm.WaitForOffset(ctx, before.Offset)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameImage(t, before, after)
+	if tp, _ := after.TopicByName("orders"); len(tp.Partitions) != 5 {
+		t.Fatalf("orders has %d partitions", len(tp.Partitions))
+	}
+	if err := n.q.Snapshot(); err != nil {
+		t.Fatal(err)
+	}
+	pid2, _, err := n.ctl.AllocateProducerIDs(ctx, 1, epoch)
+	if err != nil || pid2.First != ProducerIDBlockSize {
+		t.Fatal(err, pid2)
+	}
+	before = n.fsm.Current()
+	n.close()
+
+	// Restart again: snapshot plus the entries after it.
+	n = openSingle(t, dir, cfg)
+	defer n.close()
+	after, err = n.fsm.WaitForOffset(ctx, before.Offset)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameImage(t, before, after)
+}
+
+// sameImage compares images by the records that recreate them.
+func sameImage(t *testing.T, want, got *metadata.Image) {
+	t.Helper()
+	if !reflect.DeepEqual(want.Records(), got.Records()) {
+		t.Fatalf("images differ:\nwant %+v\ngot  %+v", want.Records(), got.Records())
+	}
+}
+
+// TestThreeVoters runs a controller on each of three voters over real TCP: only the raft
+// leader's is active, the others answer NOT_CONTROLLER naming it, every node's image follows,
+// and when the leader goes away another controller takes over.
+func TestThreeVoters(t *testing.T) {
+	const size = 3
+	var streams [size]*quorum.StreamLayer
+	var voters []quorum.Voter
+	for i := range size {
+		s, err := quorum.Listen("127.0.0.1:0", "", testLogger(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		streams[i] = s
+		voters = append(voters, quorum.Voter{ID: int32(i + 1), Addr: s.Addr().String()})
+	}
+	var nodes [size]*node
+	for i := range size {
+		nodes[i] = openNode(t, nodeOpts{id: int32(i + 1), voters: voters, stream: streams[i], dir: t.TempDir(),
+			cfg: testConfig(t, nil), timeout: 150 * time.Millisecond})
+	}
+	closed := [size]bool{}
+	defer func() {
+		for i, n := range nodes {
+			if !closed[i] {
+				n.close()
+			}
+		}
+	}()
+	active := findActive(t, nodes[:], closed[:])
+	leader := nodes[active]
+	epoch := addBroker(t, leader, 7, "")
+
+	for i, n := range nodes {
+		if i == active {
+			continue
+		}
+		_, _, err := n.ctl.CreateTopics(ctx, []TopicSpec{{Name: "x", NumPartitions: 1, ReplicationFactor: 1}}, false)
+		var nce *NotControllerError
+		if !errors.As(err, &nce) || !errors.Is(err, ErrNotController) {
+			t.Fatalf("follower: %v", err)
+		}
+		if nce.LeaderID != -1 && nce.LeaderID != int32(active+1) {
+			t.Fatalf("follower names %d, leader is %d", nce.LeaderID, active+1)
+		}
+	}
+	res, off, err := leader.ctl.CreateTopics(ctx, []TopicSpec{{Name: "replicated", NumPartitions: 2, ReplicationFactor: 1}}, false)
+	if err != nil || res[0].Err != nil {
+		t.Fatal(err, res)
+	}
+	for _, n := range nodes {
+		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		im, err := n.fsm.WaitForOffset(wctx, off)
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tp, ok := im.TopicByName("replicated"); !ok || tp.ID != res[0].TopicID {
+			t.Fatal("topic not replicated")
+		}
+	}
+
+	leader.close()
+	closed[active] = true
+	next := nodes[findActive(t, nodes[:], closed[:])]
+	// The new controller knows the broker from the log and keeps serving.
+	for {
+		res, _, err = next.ctl.CreateTopics(ctx, []TopicSpec{{Name: "after-failover", NumPartitions: 1, ReplicationFactor: 1}}, false)
+		if !errors.Is(err, ErrNotController) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err != nil || res[0].Err != nil {
+		t.Fatal(err, res)
+	}
+	if b, ok := next.fsm.Current().Broker(7); !ok || b.Epoch != epoch {
+		t.Fatal("broker registration lost in failover")
+	}
+}
+
+func findActive(t *testing.T, nodes []*node, closed []bool) int {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		for i, n := range nodes {
+			if ok, _ := n.ctl.Active(); ok && !closed[i] && n.fsm.Current().MetadataVersion() != 0 {
+				return i
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatal("no active controller")
+	return -1
+}
