@@ -196,3 +196,5 @@ func wantErr(t *testing.T, got, want error) {
 }
 
 func str(s string) *string { return &s }
+
+func errorsIs(err, target error) bool { return errors.Is(err, target) }
