@@ -66,12 +66,13 @@ type Controller struct {
 	}
 
 	// Loop-owned state: touched only by the loop goroutine.
-	active   bool
-	term     uint64
-	leaderID int32
-	sessions map[int32]*session
-	rnd      *rand.Rand
-	dynCache dynConfig
+	active    bool
+	lastState quorum.State // the latest leadership state seen, to retry a failed activation
+	term      uint64
+	leaderID  int32
+	sessions  map[int32]*session
+	rnd       *rand.Rand
+	dynCache  dynConfig
 }
 
 // session is a broker's liveness as this controller sees it (not in the log: a new active
@@ -160,6 +161,8 @@ func (c *Controller) loop(states <-chan quorum.State, stopWatch func()) {
 		case <-tick.C:
 			if c.active {
 				c.checkSessions()
+			} else if c.lastState.IsLeader {
+				c.onLeadership(c.lastState) // the barrier failed last time; try again
 			}
 		}
 	}
@@ -179,6 +182,7 @@ func (c *Controller) drain() {
 }
 
 func (c *Controller) onLeadership(st quorum.State) {
+	c.lastState = st
 	if !st.IsLeader {
 		c.setActive(false, st.LeaderID, st.Term)
 		return
@@ -277,6 +281,9 @@ func (c *Controller) do(ctx context.Context, fn func() error) error {
 		return err
 	case <-ctx.Done():
 		return ctx.Err()
+	case <-c.ctx.Done():
+		// Queued after the loop drained its queue: it will never run.
+		return ErrClosed
 	}
 }
 

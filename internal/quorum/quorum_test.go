@@ -204,7 +204,7 @@ func TestThreeVoters(t *testing.T) {
 		n, err := Open(context.Background(), Options{
 			NodeID: int32(i + 1), Voters: voters, Dir: t.TempDir(), Stream: streams[i],
 			Logger: testLogger(t), FSM: fsms[i],
-			HeartbeatTimeout: 150 * time.Millisecond, ElectionTimeout: 150 * time.Millisecond,
+			HeartbeatTimeout: 400 * time.Millisecond, ElectionTimeout: 400 * time.Millisecond,
 		})
 		if err != nil {
 			t.Fatal(err)
