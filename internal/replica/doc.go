@@ -44,7 +44,8 @@
 // storage.WaitDurable (concurrent producers share syncs); acks=all waits, bounded by the
 // request's context, until the HW covers the batch. Appends nobody waits for (acks=0, or a
 // producer whose wait ended early) are made durable by the Manager's flusher goroutine, so
-// the HW reaches them. Under policy none (Kafka's behaviour) acks=1 answers after the write to
+// the HW reaches them (a failed background sync is retried with the partition's next
+// append). Under policy none (Kafka's behaviour) acks=1 answers after the write to
 // the page cache and the HW follows the log end at once. The HW never moves back on a
 // leader. The last stable offset equals the HW until transactions exist.
 //

@@ -40,9 +40,10 @@ var (
 	// ErrInvalidProducerEpoch: an older producer epoch than the partition has seen.
 	// INVALID_PRODUCER_EPOCH (47).
 	ErrInvalidProducerEpoch = storage.ErrInvalidProducerEpoch
-	// ErrUnknownProducerID: UNKNOWN_PRODUCER_ID (59). Not returned by a leader: since Kafka 2.5
-	// (KIP-360) a leader that has no state for a producer accepts any sequence from it, and
-	// Sluice does the same. Kept for the follower path, where Kafka still uses it.
+	// ErrUnknownProducerID: UNKNOWN_PRODUCER_ID (59). Never returned today: since Kafka 2.5
+	// (KIP-360) a leader that has no state for a producer (new, expired, or its batches
+	// deleted) accepts any sequence from it, and Sluice does the same. Listed so that the
+	// server's table names every idempotence error.
 	ErrUnknownProducerID = errors.New("replica: unknown producer id")
 
 	// ErrInvalidRequiredAcks: acks other than -1, 0 or 1. INVALID_REQUIRED_ACKS (21).
