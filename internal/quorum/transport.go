@@ -26,8 +26,8 @@ const (
 	// acceptQueueLen bounds the connections handed off but not yet taken by the transport.
 	// The transport accepts in a loop that only starts a goroutine, so the queue drains fast.
 	acceptQueueLen = 16
-	// maxPendingHandshakes bounds the connections an owned listener is reading a preamble
-	// from at once; more are closed at once, so a connection flood cannot pile goroutines up.
+	// maxPendingHandshakes bounds the connections being read a preamble from at once; more
+	// are closed at once, so a connection flood cannot pile goroutines up.
 	maxPendingHandshakes = 64
 	// defaultHandshakeTimeout is how long a peer has to send the preamble.
 	defaultHandshakeTimeout = 10 * time.Second
@@ -55,12 +55,13 @@ type StreamLayer struct {
 	logger           *slog.Logger
 	handshakeTimeout time.Duration
 
-	accept chan net.Conn
-	closed chan struct{}
+	accept     chan net.Conn
+	handshakes chan struct{} // semaphore: connections reading their preamble
+	closed     chan struct{}
 
 	// ln is the owned listener (Listen), nil when the server owns the listener.
 	ln net.Listener
-	wg sync.WaitGroup // the owned listener's accept loop and handshakes
+	wg sync.WaitGroup // the owned listener's accept loop and the handshakes
 
 	mu struct {
 		sync.Mutex
@@ -85,6 +86,7 @@ func NewStreamLayer(advertised string, logger *slog.Logger) (*StreamLayer, error
 		logger:           logger,
 		handshakeTimeout: defaultHandshakeTimeout,
 		accept:           make(chan net.Conn, acceptQueueLen),
+		handshakes:       make(chan struct{}, maxPendingHandshakes),
 		closed:           make(chan struct{}),
 	}
 	s.mu.conns = make(map[*trackedConn]struct{})
@@ -115,7 +117,6 @@ func Listen(listenAddr, advertised string, logger *slog.Logger) (*StreamLayer, e
 
 func (s *StreamLayer) acceptLoop() {
 	defer s.wg.Done()
-	sem := make(chan struct{}, maxPendingHandshakes)
 	for {
 		conn, err := s.ln.Accept()
 		if err != nil {
@@ -131,55 +132,67 @@ func (s *StreamLayer) acceptLoop() {
 			s.logger.Error("raft listener failed", "err", err)
 			return
 		}
-		select {
-		case sem <- struct{}{}:
-		default:
-			s.logger.Warn("too many raft connections in handshake; closing one", "remote", conn.RemoteAddr().String())
-			conn.Close()
-			continue
+		if err := s.Handoff(conn, nil); err != nil && !errors.Is(err, net.ErrClosed) {
+			s.logger.Warn("refused raft connection", "remote", conn.RemoteAddr().String(), "err", err)
 		}
-		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
-			defer func() { <-sem }()
-			if err := s.Handoff(conn, nil); err != nil && !errors.Is(err, net.ErrClosed) {
-				s.logger.Warn("refused raft connection", "remote", conn.RemoteAddr().String(), "err", err)
-			}
-		}()
 	}
 }
 
 // Handoff gives raft an inbound connection whose first bytes, consumed (possibly empty), the
-// caller has already read; they must be a prefix of Preamble. Handoff reads the rest of the
-// preamble (within a timeout), checks it, and queues the connection for raft. It blocks
-// until the connection is queued or the layer is closed. On any error it closes conn.
+// caller has already read; they must be a prefix of Preamble. Handoff returns at once (the
+// server calls it on its connection goroutine): a goroutine of the stream layer reads the
+// rest of the preamble within a timeout, checks it, and queues the connection for raft, or
+// closes it. From the call on, the stream layer owns conn and closes it on any error and on
+// Close. At most 64 connections may be in that handshake; beyond that, and after Close,
+// Handoff closes conn and returns an error.
 func (s *StreamLayer) Handoff(conn net.Conn, consumed []byte) error {
 	if !HasPreamblePrefix(consumed) {
 		conn.Close()
 		return ErrBadPreamble
-	}
-	if rest := len(Preamble) - len(consumed); rest > 0 {
-		buf := make([]byte, rest)
-		_ = conn.SetReadDeadline(time.Now().Add(s.handshakeTimeout))
-		if _, err := io.ReadFull(conn, buf); err != nil {
-			conn.Close()
-			return fmt.Errorf("%w: %w", ErrBadPreamble, err)
-		}
-		if !bytes.Equal(buf, Preamble[len(consumed):]) {
-			conn.Close()
-			return ErrBadPreamble
-		}
-		_ = conn.SetReadDeadline(time.Time{})
 	}
 	tc, err := s.track(conn)
 	if err != nil {
 		return err
 	}
 	select {
+	case s.handshakes <- struct{}{}:
+	default:
+		tc.Close()
+		return errTooManyHandshakes
+	}
+	rest := len(Preamble) - len(consumed)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer func() { <-s.handshakes }()
+		if err := s.finishHandshake(tc, rest); err != nil {
+			tc.Close()
+			if !errors.Is(err, net.ErrClosed) {
+				s.logger.Warn("refused raft connection", "remote", conn.RemoteAddr().String(), "err", err)
+			}
+		}
+	}()
+	return nil
+}
+
+var errTooManyHandshakes = errors.New("quorum: too many raft connections in handshake")
+
+func (s *StreamLayer) finishHandshake(tc *trackedConn, rest int) error {
+	if rest > 0 {
+		buf := make([]byte, rest)
+		_ = tc.SetReadDeadline(time.Now().Add(s.handshakeTimeout))
+		if _, err := io.ReadFull(tc, buf); err != nil {
+			return fmt.Errorf("%w: %w", ErrBadPreamble, err)
+		}
+		if !bytes.Equal(buf, Preamble[len(Preamble)-rest:]) {
+			return ErrBadPreamble
+		}
+		_ = tc.SetReadDeadline(time.Time{})
+	}
+	select {
 	case s.accept <- tc:
 		return nil
 	case <-s.closed:
-		tc.Close()
 		return net.ErrClosed
 	}
 }
