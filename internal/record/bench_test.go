@@ -68,7 +68,6 @@ func BenchmarkCompress(b *testing.B) {
 	for _, c := range codecs[1:] {
 		b.Run(c.String(), func(b *testing.B) {
 			dst, _ := Compress(nil, c, 0, recs)
-			b.ReportMetric(float64(len(recs))/float64(len(dst)), "ratio")
 			b.SetBytes(int64(len(recs)))
 			b.ReportAllocs()
 			for b.Loop() {
@@ -77,6 +76,7 @@ func BenchmarkCompress(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
+			b.ReportMetric(float64(len(recs))/float64(len(dst)), "ratio")
 		})
 	}
 }
