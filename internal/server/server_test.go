@@ -208,7 +208,7 @@ func TestApiVersionsAllVersions(t *testing.T) {
 	s := startServer(t, nil, func(o *Options) {
 		o.ExtraHandlers = []Handler{metadataHandler()}
 		o.Deps.Features = staticFeatures{FeatureInfo{
-			Supported: []FeatureRange{{Name: "group.version", Min: 0, Max: 1}, {Name: "metadata.version", Min: 7, Max: 22}},
+			Supported:      []FeatureRange{{Name: "group.version", Min: 0, Max: 1}, {Name: "metadata.version", Min: 7, Max: 22}},
 			FinalizedEpoch: 42,
 			Finalized:      []FeatureLevel{{Name: "metadata.version", Level: 22}},
 		}}
@@ -982,4 +982,16 @@ func TestStartFailsOnBusyPort(t *testing.T) {
 	if err := s.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func TestReconfigureConnectionLimits(t *testing.T) {
+	s := startServer(t, nil, nil)
+	a := dial(t, s.addr())
+	a.apiVersions(1)
+	s.Reconfigure(testConfig(t, map[string]string{"max.connections": "1"}))
+	// The existing connection stays; a new one is refused.
+	dial(t, s.addr()).expectClosed()
+	a.apiVersions(2)
+	s.Reconfigure(testConfig(t, nil))
+	dial(t, s.addr()).apiVersions(3)
 }
