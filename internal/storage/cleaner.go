@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"sync"
@@ -81,12 +82,17 @@ func (l *Log) NeedsCompaction() (bool, float64) {
 
 // Compact runs one compaction pass whatever the dirty ratio (the Manager's cleaner calls it
 // for logs that NeedsCompaction). It keeps the latest record of every key, drops tombstones
-// whose delete horizon (KIP-534) has passed and stamps a horizon on those it keeps, and keeps
-// every control batch, every compressed batch whole (record-level cleaning of compressed
-// batches waits for internal/record's codecs), every keyless record, and for each live
-// producer its last batch (empty if need be) so idempotence state survives. Offsets never
-// change. Cleaned segments are grouped up to segment.bytes and installed with Kafka's
-// crash-safe .cleaned -> .swap -> rename sequence.
+// whose delete horizon (KIP-534) has passed and stamps a horizon on those it keeps, keeps
+// every control batch, and for each live producer its last batch (empty if need be) so
+// idempotence state survives. Compressed batches are cleaned record by record like the
+// others: decompressed (bounded by LogOptions.MaxDecompressedBatchBytes) and rebuilt with
+// the same codec. Offsets never change. Cleaned segments are grouped up to segment.bytes and
+// installed with Kafka's crash-safe .cleaned -> .swap -> rename sequence.
+//
+// Records without a key are dropped when the log's cleanup.policy includes compact, as
+// Kafka's cleaner drops them (a compacted topic refuses them at produce, so they only exist
+// from before the topic became compacted); a Compact call on a log whose policy does not
+// compact (tests, tools) keeps them.
 func (l *Log) Compact(ctx context.Context, maxKeys int) (CompactStats, error) {
 	cfg := l.cfg.Load()
 	now := l.nowMs()
@@ -106,12 +112,18 @@ func (l *Log) Compact(ctx context.Context, maxKeys int) (CompactStats, error) {
 			s.release()
 		}
 	}()
+	p := &cleanPass{
+		log:           l,
+		latest:        map[string]int64{},
+		compacted:     cfg.CleanupPolicy.Compacts(),
+		nowMs:         now,
+		horizon:       now + cfg.DeleteRetentionMs,
+		maxBatchBytes: l.maxDecompressBytes,
+	}
 	// 1. The offset map: latest offset of each key in the dirty part, bounded by maxKeys.
 	point := l.cleanerPoint.Load()
-	latest := map[string]int64{}
 	mapEnd := end
 	mapped := false
-	var buf []byte
 	for i, s := range segs {
 		upper := end
 		if i+1 < len(segs) {
@@ -120,25 +132,12 @@ func (l *Log) Compact(ctx context.Context, maxKeys int) (CompactStats, error) {
 		if upper <= point {
 			continue
 		}
-		if len(latest) >= maxKeys && mapped {
+		if len(p.latest) >= maxKeys && mapped {
 			mapEnd = s.base // the rest waits for the next pass
 			break
 		}
 		mapped = true
-		err := l.forEachBatch(s, &buf, func(b record.Batch) error {
-			if b.IsControl() || b.Compression() != record.CompressionNone {
-				return nil
-			}
-			it := record.NewRecordIter(b.Records(), b.RecordCount())
-			for it.Next() {
-				r := it.Record()
-				if r.Key != nil {
-					latest[string(r.Key)] = r.Offset(b)
-				}
-			}
-			return it.Err()
-		})
-		if err != nil {
+		if err := l.forEachBatch(s, &p.rbuf, p.mapBatch); err != nil {
 			return st, err
 		}
 	}
@@ -158,15 +157,7 @@ func (l *Log) Compact(ctx context.Context, maxKeys int) (CompactStats, error) {
 		return st, nil
 	}
 	// Producers' last batches must stay.
-	lastOfProducer := map[int64]int64{}
-	l.producers.mu.RLock()
-	for pid, e := range l.producers.mu.producers {
-		if n := len(e.Batches); n > 0 {
-			lastOfProducer[pid] = e.Batches[n-1].LastOffset
-		}
-	}
-	l.producers.mu.RUnlock()
-	horizon := now + cfg.DeleteRetentionMs
+	p.lastOfProducer = l.producers.lastOffsets()
 
 	// 2. Groups of consecutive segments whose sizes add up to at most segment.bytes.
 	for i := 0; i < len(clean); {
@@ -179,7 +170,8 @@ func (l *Log) Compact(ctx context.Context, maxKeys int) (CompactStats, error) {
 			j++
 		}
 		group := clean[i:j]
-		written, removed, err := l.cleanGroup(group, latest, lastOfProducer, now, horizon, &buf)
+		removedBefore := p.removed
+		written, err := l.cleanGroup(group, p)
 		if err != nil {
 			return st, err
 		}
@@ -187,7 +179,7 @@ func (l *Log) Compact(ctx context.Context, maxKeys int) (CompactStats, error) {
 		st.SegmentsWritten++
 		st.BytesRead += size
 		st.BytesWritten += written
-		st.RecordsRemoved += removed
+		st.RecordsRemoved += p.removed - removedBefore
 		if err := l.swapIn(group, gen); err != nil {
 			return st, err
 		}
@@ -229,14 +221,192 @@ func (l *Log) forEachBatch(s *segment, buf *[]byte, fn func(record.Batch) error)
 	}
 }
 
+// cleanPass is the state of one compaction pass: the offset map and the buffers reused from
+// batch to batch (read buffer, decompression buffer, batch builder), so that a pass
+// allocates per key, not per record.
+type cleanPass struct {
+	log            *Log
+	latest         map[string]int64 // key -> latest offset in the dirty part
+	lastOfProducer map[int64]int64  // producer id -> last offset of its last batch
+	compacted      bool             // cleanup.policy includes compact: keyless records go
+	nowMs, horizon int64
+	maxBatchBytes  int
+
+	rbuf []byte          // a batch read from the segment
+	dbuf []byte          // its decompressed records
+	bd   *record.Builder // rebuilt batches
+	out  []byte          // cleaned bytes not yet written
+
+	// keepTombstones is set once a batch could not be read (decompressed size over the
+	// bound, or undecodable records): its keys are unknown, so a later tombstone may be
+	// the only thing hiding one of its records, and dropping it would resurrect the value.
+	// Every pass starts at the log start, so every pass meets that batch before the
+	// tombstones after it.
+	keepTombstones bool
+	warned         bool
+	removed        int64
+}
+
+// records returns b's records section, decompressed if need be. ok is false when the batch
+// cannot be read within the bound; the caller then keeps it whole.
+func (p *cleanPass) records(b record.Batch) (recs []byte, ok bool) {
+	if b.Compression() == record.CompressionNone {
+		return b.Records(), true
+	}
+	recs, err := record.Decompress(p.dbuf[:0], b, p.maxBatchBytes)
+	if err != nil {
+		p.unreadable(b, err)
+		return nil, false
+	}
+	p.dbuf = recs[:0]
+	return recs, true
+}
+
+func (p *cleanPass) unreadable(b record.Batch, err error) {
+	p.keepTombstones = true
+	if !p.warned {
+		p.warned = true
+		p.log.logger.Warn("compaction keeps a batch it cannot read whole, and every later tombstone",
+			"offset", b.BaseOffset(), "err", err)
+	}
+}
+
+// mapBatch adds the keys of one batch to the offset map.
+func (p *cleanPass) mapBatch(b record.Batch) error {
+	if b.IsControl() {
+		return nil
+	}
+	recs, ok := p.records(b)
+	if !ok {
+		return nil
+	}
+	it := record.NewRecordIter(recs, b.RecordCount())
+	for it.Next() {
+		if r := it.Record(); r.Key != nil {
+			p.latest[string(r.Key)] = r.Offset(b)
+		}
+	}
+	if err := it.Err(); err != nil {
+		p.unreadable(b, err)
+	}
+	return nil
+}
+
+// retain is Kafka's record rule: a keyed record stays if no later offset holds its key and,
+// for a tombstone, its batch's delete horizon has not passed.
+func (p *cleanPass) retain(b record.Batch, r *record.Record, expired bool) bool {
+	if r.Key == nil {
+		return !p.compacted
+	}
+	if lo, ok := p.latest[string(r.Key)]; ok && lo > r.Offset(b) {
+		return false
+	}
+	return r.Value != nil || !expired
+}
+
+// filter appends to dst what compaction keeps of b.
+func (p *cleanPass) filter(dst []byte, b record.Batch) ([]byte, error) {
+	if b.IsControl() {
+		// Control batches stay until transactions can tell when a marker is safe to drop
+		// (Kafka removes a marker after its delete horizon once the transaction's data is
+		// gone).
+		return append(dst, b...), nil
+	}
+	recs, ok := p.records(b)
+	if !ok {
+		return append(dst, b...), nil
+	}
+	expired := b.HasDeleteHorizon() && p.nowMs >= b.BaseTimestamp() && !p.keepTombstones
+	var kept, removed int64
+	hasTombstone := false
+	it := record.NewRecordIter(recs, b.RecordCount())
+	for it.Next() {
+		r := it.Record()
+		if !p.retain(b, r, expired) {
+			removed++
+			continue
+		}
+		kept++
+		if r.Value == nil && r.Key != nil {
+			hasTombstone = true
+		}
+	}
+	if err := it.Err(); err != nil {
+		p.unreadable(b, err)
+		return append(dst, b...), nil
+	}
+	needHorizon := hasTombstone && !b.HasDeleteHorizon()
+	if removed == 0 && !needHorizon {
+		return append(dst, b...), nil
+	}
+	if kept == 0 {
+		p.removed += removed
+		if b.HasProducerID() && p.lastOfProducer[b.ProducerID()] == b.LastOffset() {
+			return appendEmptyBatch(dst, b), nil
+		}
+		return dst, nil
+	}
+	// Rebuild as Kafka does: same base offset, last offset delta (so the producer's
+	// sequence range survives), partition leader epoch, producer fields, flags and codec;
+	// the max timestamp is the largest kept one (the append time for LogAppendTime); with a
+	// new delete horizon the base timestamp becomes the horizon and record timestamps are
+	// re-encoded relative to it. A delete horizon already set stays.
+	opts := b.Options()
+	if needHorizon {
+		opts.HasDeleteHorizon, opts.DeleteHorizonMs = true, p.horizon
+	}
+	if p.bd == nil {
+		p.bd = record.NewBuilder(opts)
+	} else {
+		p.bd.Reset(opts)
+	}
+	it = record.NewRecordIter(recs, b.RecordCount())
+	for it.Next() {
+		if r := it.Record(); p.retain(b, r, expired) {
+			if err := p.bd.AppendRecord(b, r); err != nil {
+				return dst, fmt.Errorf("storage: compaction rebuild of batch at %d: %w", b.BaseOffset(), err)
+			}
+		}
+	}
+	p.bd.SetLastOffsetDelta(b.LastOffsetDelta())
+	nb, err := p.bd.Build()
+	if err != nil {
+		return dst, fmt.Errorf("storage: compaction rebuild of batch at %d: %w", b.BaseOffset(), err)
+	}
+	p.removed += removed
+	return append(dst, nb...), nil
+}
+
+// appendEmptyBatch appends the header-only batch Kafka's cleaner writes when it removes every
+// record of a producer's last batch: same offsets, leader epoch, producer fields, timestamp
+// type and transactional/control flags; no records, no codec, base timestamp -1, the
+// original max timestamp.
+func appendEmptyBatch(dst []byte, b record.Batch) []byte {
+	const (
+		attrKeep = 0x08 | 0x10 | 0x20 // timestamp type, transactional, control
+		offLen   = 8
+		offAttrs = 21
+		offBase  = 27
+		offCount = 57
+	)
+	start := len(dst)
+	dst = append(dst, b[:record.HeaderSize]...)
+	h := record.Batch(dst[start:])
+	binary.BigEndian.PutUint32(h[offLen:], uint32(record.HeaderSize-record.LogOverhead))
+	binary.BigEndian.PutUint16(h[offAttrs:], uint16(b.Attributes()&attrKeep))
+	binary.BigEndian.PutUint64(h[offBase:], math.MaxUint64) // -1: no timestamp
+	binary.BigEndian.PutUint32(h[offCount:], 0)
+	h.UpdateCRC()
+	return dst
+}
+
 // cleanGroup writes the retained batches of group to <base>.log.cleaned, synced.
-func (l *Log) cleanGroup(group []*segment, latest map[string]int64, lastOfProducer map[int64]int64,
-	nowMs, horizon int64, buf *[]byte) (written, removed int64, err error) {
+func (l *Log) cleanGroup(group []*segment, p *cleanPass) (written int64, err error) {
 	base := group[0].base
 	path := filepath.Join(l.dir, segmentFileName(base, logSuffix+cleanedSuffix))
 	f, err := l.fs.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
-		return 0, 0, err
+		return 0, err
 	}
 	defer func() {
 		if cerr := f.Close(); err == nil {
@@ -246,147 +416,42 @@ func (l *Log) cleanGroup(group []*segment, latest map[string]int64, lastOfProduc
 			l.removeQuiet(path)
 		}
 	}()
-	var out []byte
 	var pos int64
+	p.out = p.out[:0]
 	flush := func() error {
-		if len(out) == 0 {
+		if len(p.out) == 0 {
 			return nil
 		}
-		if _, err := f.WriteAt(out, pos); err != nil {
+		if _, err := f.WriteAt(p.out, pos); err != nil {
 			return err
 		}
-		pos += int64(len(out))
-		out = out[:0]
+		pos += int64(len(p.out))
+		p.out = p.out[:0]
 		return nil
 	}
 	for _, s := range group {
-		err := l.forEachBatch(s, buf, func(b record.Batch) error {
-			kept, n, err := filterBatch(out, b, latest, lastOfProducer, nowMs, horizon)
+		err := l.forEachBatch(s, &p.rbuf, func(b record.Batch) error {
+			kept, err := p.filter(p.out, b)
 			if err != nil {
 				return err
 			}
-			out = kept
-			removed += n
-			if len(out) >= 1<<20 {
+			p.out = kept
+			if len(p.out) >= 1<<20 {
 				return flush()
 			}
 			return nil
 		})
 		if err != nil {
-			return 0, 0, err
+			return 0, err
 		}
 	}
 	if err := flush(); err != nil {
-		return 0, 0, err
+		return 0, err
 	}
 	if err := f.Sync(); err != nil {
-		return 0, 0, err
+		return 0, err
 	}
-	return pos, removed, nil
-}
-
-// filterBatch appends to dst what compaction keeps of b.
-func filterBatch(dst []byte, b record.Batch, latest map[string]int64, lastOfProducer map[int64]int64,
-	nowMs, horizon int64) ([]byte, int64, error) {
-	if b.IsControl() || b.Compression() != record.CompressionNone {
-		// Control batches stay until transactions can tell when a marker is safe to drop
-		// (Kafka removes a marker after its delete horizon once the transaction's data is
-		// gone); compressed batches stay whole until record-level rewriting of them lands.
-		return append(dst, b...), 0, nil
-	}
-	expired := b.HasDeleteHorizon() && nowMs >= b.BaseTimestamp()
-	type keep struct {
-		r  record.Record
-		ts int64
-	}
-	var kept []keep
-	var removed int64
-	hasTombstone := false
-	it := record.NewRecordIter(b.Records(), b.RecordCount())
-	for it.Next() {
-		r := it.Record()
-		off := r.Offset(b)
-		retain := true
-		if r.Key != nil {
-			if lo, ok := latest[string(r.Key)]; ok && lo > off {
-				retain = false
-			}
-			if retain && r.Value == nil {
-				if expired {
-					retain = false
-				} else {
-					hasTombstone = true
-				}
-			}
-		}
-		if !retain {
-			removed++
-			continue
-		}
-		kept = append(kept, keep{r: *r, ts: r.Timestamp(b)})
-	}
-	if err := it.Err(); err != nil {
-		return dst, 0, err
-	}
-	if removed == 0 && !(hasTombstone && !b.HasDeleteHorizon()) {
-		return append(dst, b...), 0, nil
-	}
-	isLastOfProducer := b.HasProducerID() && lastOfProducer[b.ProducerID()] == b.LastOffset()
-	if len(kept) == 0 && !isLastOfProducer {
-		return dst, removed, nil
-	}
-	// Rebuild the batch: same base offset, last offset delta, producer fields and max
-	// timestamp; with a tombstone kept, the base timestamp becomes the delete horizon and
-	// record timestamps are re-encoded relative to it (KIP-534).
-	baseTs := b.BaseTimestamp()
-	attrs := b.Attributes()
-	if hasTombstone && !b.HasDeleteHorizon() {
-		baseTs = horizon
-		attrs |= 0x40
-	} else if b.HasDeleteHorizon() && !hasTombstone {
-		// No tombstone left: clear the horizon, base timestamp back to the first record.
-		attrs &^= 0x40
-		if len(kept) > 0 {
-			baseTs = kept[0].ts
-		}
-	}
-	start := len(dst)
-	dst = append(dst, b[:record.HeaderSize]...)
-	for _, k := range kept {
-		dst = appendRecord(dst, &k.r, k.ts-baseTs)
-	}
-	nb := record.Batch(dst[start:])
-	binary.BigEndian.PutUint32(nb[8:], uint32(len(nb)-record.LogOverhead))
-	binary.BigEndian.PutUint16(nb[21:], uint16(attrs))
-	binary.BigEndian.PutUint64(nb[27:], uint64(baseTs))
-	binary.BigEndian.PutUint32(nb[57:], uint32(len(kept)))
-	nb.UpdateCRC()
-	return dst, removed, nil
-}
-
-// appendRecord encodes r with a new timestamp delta (the rest unchanged).
-func appendRecord(dst []byte, r *record.Record, tsDelta int64) []byte {
-	if tsDelta == r.TimestampDelta {
-		return append(dst, r.Raw...)
-	}
-	var body []byte
-	body = append(body, byte(r.Attributes))
-	body = binary.AppendVarint(body, tsDelta)
-	body = binary.AppendVarint(body, int64(r.OffsetDelta))
-	body = appendNullable(body, r.Key)
-	body = appendNullable(body, r.Value)
-	body = binary.AppendVarint(body, int64(r.Headers.Len()))
-	body = append(body, r.Headers.Raw()...)
-	dst = binary.AppendVarint(dst, int64(len(body)))
-	return append(dst, body...)
-}
-
-func appendNullable(dst, b []byte) []byte {
-	if b == nil {
-		return binary.AppendVarint(dst, -1)
-	}
-	dst = binary.AppendVarint(dst, int64(len(b)))
-	return append(dst, b...)
+	return pos, nil
 }
 
 // swapIn replaces group with the cleaned segment: .cleaned -> .swap, old files -> .deleted,

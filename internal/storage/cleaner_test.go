@@ -208,3 +208,300 @@ func TestCompactionCrashSafety(t *testing.T) {
 		})
 	}
 }
+
+// trec is one record of a test batch built with record.Builder.
+type trec struct {
+	key, value []byte // nil: null
+	ts         int64
+}
+
+// buildBatch writes recs (offset deltas 0..n-1) as one batch with opts.
+func buildBatch(t testing.TB, opts record.BatchOptions, recs []trec) []byte {
+	t.Helper()
+	bd := record.NewBuilder(opts)
+	for i, r := range recs {
+		if err := bd.Append(int32(i), r.ts, r.key, r.value, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := bd.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append([]byte(nil), b...)
+}
+
+func noProducer(base int64) record.BatchOptions {
+	return record.BatchOptions{BaseOffset: base, ProducerID: record.NoProducerID,
+		ProducerEpoch: record.NoProducerEpoch, BaseSequence: record.NoSequence}
+}
+
+// decodedRecord is a record read back from the log, its batch's header fields alongside.
+type decodedRecord struct {
+	off, ts    int64
+	key, value []byte
+	batch      record.Batch
+}
+
+// decodeAll returns every record of bs, decompressing as needed.
+func decodeAll(t testing.TB, bs []record.Batch) []decodedRecord {
+	t.Helper()
+	var out []decodedRecord
+	for _, b := range bs {
+		recs, err := record.Decompress(nil, b, 1<<30)
+		if err != nil {
+			t.Fatalf("batch at %d: %v", b.BaseOffset(), err)
+		}
+		it := record.NewRecordIter(recs, b.RecordCount())
+		for it.Next() {
+			r := it.Record()
+			d := decodedRecord{off: r.Offset(b), ts: r.Timestamp(b), batch: b}
+			if r.Key != nil {
+				d.key = append([]byte{}, r.Key...)
+			}
+			if r.Value != nil {
+				d.value = append([]byte{}, r.Value...)
+			}
+			out = append(out, d)
+		}
+		if it.Err() != nil {
+			t.Fatal(it.Err())
+		}
+	}
+	return out
+}
+
+// TestCompactionCompressed cleans batches of every codec record by record and checks that
+// the rebuilt batches keep what Kafka's cleaner keeps: base and last offset, the offsets and
+// timestamps of the kept records, the largest kept timestamp as max timestamp (the append
+// time for LogAppendTime batches), producer id, epoch and base sequence, the transactional
+// flag, the partition leader epoch and the codec.
+func TestCompactionCompressed(t *testing.T) {
+	codecs := []record.Compression{record.CompressionNone, record.CompressionGzip, record.CompressionSnappy,
+		record.CompressionLZ4, record.CompressionZstd}
+	for _, codec := range codecs {
+		t.Run(codec.String(), func(t *testing.T) {
+			clock := &fakeClock{ms: 1_000_000}
+			cfg := testConfig()
+			cfg.CleanupPolicy = CleanupCompact
+			cfg.SegmentBytes = 1 << 20
+			l := openTestLog(t, NewMemFS(), clock, cfg, false, 0)
+			defer l.Close(context.Background())
+			type written struct {
+				opts record.BatchOptions
+				recs []trec
+				orig record.Batch
+			}
+			var all []written
+			add := func(opts record.BatchOptions, recs []trec) {
+				opts.BaseOffset = l.LogEndOffset()
+				opts.Compression = codec
+				b := buildBatch(t, opts, recs)
+				if _, err := l.Append(b); err != nil {
+					t.Fatal(err)
+				}
+				all = append(all, written{opts, recs, record.Batch(b)})
+			}
+			kv := func(k, v string, ts int64) trec {
+				r := trec{key: []byte(k), ts: ts}
+				if v != "" {
+					r.value = []byte(v)
+				}
+				return r
+			}
+			// 0-3: plain, its largest timestamp (ts 40, key b) superseded later.
+			add(noProducer(0), []trec{kv("a", "a0", 10), kv("b", "b0", 40), kv("c", "c0", 20), kv("d", "d0", 30)})
+			// 4-6: idempotent producer 7, epoch 2, base sequence 100, leader epoch 3.
+			o := noProducer(0)
+			o.ProducerID, o.ProducerEpoch, o.BaseSequence, o.PartitionLeaderEpoch = 7, 2, 100, 3
+			add(o, []trec{kv("a", "a1", 50), kv("e", "e0", 75), kv("b", "b1", 70)})
+			// 7-9: transactional producer 8, LogAppendTime.
+			o = noProducer(0)
+			o.ProducerID, o.ProducerEpoch, o.BaseSequence, o.Transactional = 8, 0, 0, true
+			o.LogAppendTime, o.LogAppendTimeMs = true, 999
+			add(o, []trec{kv("c", "c1", 80), kv("f", "f0", 90), kv("g", "g0", 95)})
+			// 10-12: a tombstone for d, new e and g; producer 7's next batch.
+			o = noProducer(0)
+			o.ProducerID, o.ProducerEpoch, o.BaseSequence, o.PartitionLeaderEpoch = 7, 2, 103, 3
+			add(o, []trec{kv("d", "", 100), kv("e", "e1", 110), kv("g", "g1", 105)})
+			if err := l.Roll(); err != nil {
+				t.Fatal(err)
+			}
+			add(noProducer(0), []trec{kv("a", "a2", 120)}) // active segment: not cleaned
+			before := l.readAll(0)
+			st, err := l.Compact(context.Background(), 1<<20)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.RecordsRemoved != 6 {
+				t.Fatalf("removed %d records, want 6 (a0 b0 c0 d0 e0 g0)", st.RecordsRemoved)
+			}
+			got := l.readAll(0)
+			// The first batch lost every record and belongs to no producer: it is gone.
+			if offsetsOf(got) != "[4-6][7-9][10-12][13-13]" {
+				t.Fatalf("batches %s, was %s", offsetsOf(got), offsetsOf(before))
+			}
+			// a1 stays: a2 lies in the active segment, which the offset map does not cover.
+			wantKept := map[int64]bool{4: true, 6: true, 7: true, 8: true, 10: true, 11: true, 12: true, 13: true}
+			recs := decodeAll(t, got)
+			var offs []int64
+			for _, r := range recs {
+				offs = append(offs, r.off)
+				if !wantKept[r.off] {
+					t.Fatalf("record at %d survived", r.off)
+				}
+			}
+			if len(recs) != len(wantKept) {
+				t.Fatalf("kept offsets %v", offs)
+			}
+			// Offsets, timestamps, keys and values of kept records are unchanged.
+			orig := map[int64]decodedRecord{}
+			for _, r := range decodeAll(t, before) {
+				orig[r.off] = r
+			}
+			for _, r := range recs {
+				o := orig[r.off]
+				if r.ts != o.ts || string(r.key) != string(o.key) || string(r.value) != string(o.value) || (r.value == nil) != (o.value == nil) {
+					t.Fatalf("record at %d: %+v, was %+v", r.off, r, o)
+				}
+			}
+			for i, b := range got {
+				w := all[i+1].orig
+				if b.BaseOffset() != w.BaseOffset() || b.LastOffset() != w.LastOffset() {
+					t.Fatalf("batch %d offsets %d-%d, was %d-%d", i, b.BaseOffset(), b.LastOffset(), w.BaseOffset(), w.LastOffset())
+				}
+				if b.Compression() != codec || b.ProducerID() != w.ProducerID() || b.ProducerEpoch() != w.ProducerEpoch() ||
+					b.BaseSequence() != w.BaseSequence() || b.IsTransactional() != w.IsTransactional() ||
+					b.PartitionLeaderEpoch() != w.PartitionLeaderEpoch() || b.LogAppendTime() != w.LogAppendTime() {
+					t.Fatalf("batch %d header changed: %v, was %v", i, b, w)
+				}
+			}
+			// Batch 4-6 lost e0, its largest timestamp (75): Kafka's cleaner takes the largest
+			// kept one, b1's 70.
+			if mt := got[0].MaxTimestamp(); mt != 70 {
+				t.Fatalf("batch 4-6 max timestamp %d, want 70", mt)
+			}
+			if mt := got[1].MaxTimestamp(); mt != 999 {
+				t.Fatalf("LogAppendTime batch max timestamp %d, want the append time 999", mt)
+			}
+			// The kept tombstone got a delete horizon.
+			if !got[2].HasDeleteHorizon() || got[2].BaseTimestamp() != clock.ms+cfg.DeleteRetentionMs {
+				t.Fatalf("tombstone batch %v: no delete horizon", got[2])
+			}
+		})
+	}
+}
+
+// TestCompactionKeylessAndEmpty: keyless records go from a compacted log, as Kafka's cleaner
+// drops them, and stay when the policy does not compact; a producer's last batch whose
+// records all go is kept as Kafka's empty batch (no codec, no records, base timestamp -1,
+// the original max timestamp).
+func TestCompactionKeylessAndEmpty(t *testing.T) {
+	for _, policy := range []CleanupPolicy{CleanupCompact, CleanupDelete} {
+		for _, codec := range []record.Compression{record.CompressionNone, record.CompressionZstd} {
+			t.Run(fmt.Sprintf("%s/%s", policy, codec), func(t *testing.T) {
+				clock := &fakeClock{ms: 1000}
+				cfg := testConfig()
+				cfg.CleanupPolicy = policy
+				cfg.SegmentBytes = 1 << 20
+				l := openTestLog(t, NewMemFS(), clock, cfg, false, 0)
+				defer l.Close(context.Background())
+				o := noProducer(0)
+				o.Compression = codec
+				l.Append(buildBatch(t, o, []trec{{key: nil, value: []byte("x"), ts: 5}, {key: []byte("k"), value: []byte("v0"), ts: 6}}))
+				o = noProducer(2)
+				o.Compression = codec
+				o.ProducerID, o.ProducerEpoch, o.BaseSequence, o.PartitionLeaderEpoch = 9, 1, 0, 4
+				l.Append(buildBatch(t, o, []trec{{key: []byte("p"), value: []byte("p0"), ts: 7}, {key: []byte("q"), value: []byte("q0"), ts: 8}}))
+				o = noProducer(4)
+				o.Compression = codec
+				l.Append(buildBatch(t, o, []trec{{key: []byte("p"), value: []byte("p1"), ts: 9}, {key: []byte("q"), value: []byte("q1"), ts: 9}, {key: []byte("k"), value: []byte("v1"), ts: 9}}))
+				l.Roll()
+				l.Append(mkBatch(l.LogEndOffset(), 1, 10, 1))
+				if _, err := l.Compact(context.Background(), 100); err != nil {
+					t.Fatal(err)
+				}
+				got := l.readAll(0)
+				keyless := 0
+				for _, r := range decodeAll(t, got) {
+					if r.key == nil && r.off < 7 {
+						keyless++
+					}
+				}
+				if want := map[CleanupPolicy]int{CleanupCompact: 0, CleanupDelete: 1}[policy]; keyless != want {
+					t.Fatalf("%d keyless records kept, want %d", keyless, want)
+				}
+				// Producer 9's only batch lost both records: an empty batch holds its place.
+				var empty record.Batch
+				for _, b := range got {
+					if b.ProducerID() == 9 {
+						empty = b
+					}
+				}
+				if empty == nil {
+					t.Fatalf("producer 9's last batch vanished: %s", offsetsOf(got))
+				}
+				if empty.RecordCount() != 0 || empty.BaseOffset() != 2 || empty.LastOffset() != 3 ||
+					empty.Compression() != record.CompressionNone || empty.BaseTimestamp() != -1 ||
+					empty.MaxTimestamp() != 8 || empty.ProducerEpoch() != 1 || empty.BaseSequence() != 0 ||
+					empty.PartitionLeaderEpoch() != 4 || len(empty) != record.HeaderSize {
+					t.Fatalf("empty batch %v", empty)
+				}
+				if _, _, err := record.Parse(empty, 0); err != nil {
+					t.Fatalf("empty batch does not parse: %v", err)
+				}
+			})
+		}
+	}
+}
+
+// TestCompactionUnreadableBatch: a compressed batch that decompresses past the bound is kept
+// whole, and so is every later tombstone, even past its delete horizon: dropping one could
+// resurrect a value hidden in the unreadable batch.
+func TestCompactionUnreadableBatch(t *testing.T) {
+	clock := &fakeClock{ms: 1000}
+	cfg := testConfig()
+	cfg.CleanupPolicy = CleanupCompact
+	cfg.SegmentBytes = 1 << 20
+	cfg.DeleteRetentionMs = 10
+	fsys := NewMemFS()
+	l, err := OpenLog(context.Background(), LogOptions{Dir: "/data/t-0", TopicPartition: TopicPartition{"t", 0},
+		Config: cfg, FS: fsys, Logger: quietLogger(), Now: clock.now, MaxDecompressedBatchBytes: 300})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close(context.Background())
+	big := make([]byte, 400) // compresses small, decompresses past 300 bytes
+	o := noProducer(0)
+	o.Compression = record.CompressionGzip
+	l.Append(buildBatch(t, o, []trec{{key: []byte("k"), value: big, ts: 1}, {key: []byte("j"), value: []byte("j0"), ts: 1}}))
+	l.Append(buildBatch(t, noProducer(2), []trec{{key: []byte("k"), value: nil, ts: 2}, {key: []byte("j"), value: []byte("j1"), ts: 2}}))
+	l.Roll()
+	l.Append(mkBatch(l.LogEndOffset(), 1, 3, 1))
+	for pass := 0; pass < 2; pass++ {
+		if _, err := l.Compact(context.Background(), 100); err != nil {
+			t.Fatal(err)
+		}
+		clock.advance(100) // past the delete horizon for the second pass
+		l.cleanerPoint.Store(0)
+	}
+	tl := &testLog{Log: l, t: t}
+	var tombstone bool
+	var bigKept bool
+	for _, b := range tl.readAll(0) {
+		if b.BaseOffset() == 0 && b.Compression() == record.CompressionGzip && b.RecordCount() == 2 {
+			bigKept = true
+		}
+		if b.BaseOffset() == 2 {
+			it := record.NewRecordIter(b.Records(), b.RecordCount())
+			for it.Next() {
+				if string(it.Record().Key) == "k" && it.Record().Value == nil {
+					tombstone = true
+				}
+			}
+		}
+	}
+	if !bigKept || !tombstone {
+		t.Fatalf("unreadable batch kept %v, tombstone kept %v", bigKept, tombstone)
+	}
+}

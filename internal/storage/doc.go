@@ -120,6 +120,22 @@
 //   - Manager.Close flushes every log, writes snapshots, indexes and checkpoints, then the
 //     clean-shutdown marker; the next open trusts the files and skips the scan.
 //
+// # Compaction
+//
+// Kafka's cleaner rules, record by record, compressed batches included (decompressed within
+// MaxDecompressedBatchBytes and rebuilt with the same codec): a keyed record stays unless a
+// later offset in the dirty part holds its key; a tombstone stays until the delete horizon
+// stamped on its batch (delete.retention.ms after the pass that first kept it, KIP-534) has
+// passed; records without a key are dropped from a compacted log, as Kafka drops them. A
+// rebuilt batch keeps its base and last offset, leader epoch, producer id, epoch and base
+// sequence, flags and codec; its max timestamp is the largest kept one (the append time for
+// LogAppendTime batches). A producer's last batch whose records all go stays as Kafka's
+// empty batch (header only, no codec, base timestamp -1, the original max timestamp).
+// Differences from Kafka: control batches are always kept (Kafka drops markers of finished
+// transactions after their horizon) and aborted transactions' records are not removed (no
+// transaction index yet); a batch that cannot be read within the bound is kept whole, and
+// then so is every later tombstone (Kafka has no bound).
+//
 // # Concurrency and lock order
 //
 // One writer per Log: Append, TruncateTo, TruncateFullyAndStartAt, AdvanceLogStartOffset,

@@ -37,9 +37,19 @@ type LogOptions struct {
 	RecoveryPoint int64
 	// LogStartOffset from log-start-offset-checkpoint (0 when unknown).
 	LogStartOffset int64
+	// MaxDecompressedBatchBytes bounds what one compressed batch may decompress to when
+	// the log looks inside it (compaction, timestamp lookups). Default
+	// DefaultMaxDecompressedBatchBytes. A batch over it is kept whole by compaction and
+	// answered at batch level by timestamp lookups.
+	MaxDecompressedBatchBytes int
 
 	deleter *deleter // shared per log dir by the Manager; nil: the Log runs its own
 }
+
+// DefaultMaxDecompressedBatchBytes is the default of LogOptions.MaxDecompressedBatchBytes:
+// the replica's default bound for validating a produced batch, so that whatever was accepted
+// can be compacted.
+const DefaultMaxDecompressedBatchBytes = 256 << 20
 
 // AppendInfo describes what one Append wrote.
 type AppendInfo struct {
@@ -64,9 +74,10 @@ type Log struct {
 	logger *slog.Logger
 	now    func() time.Time
 
-	cfg         atomic.Pointer[Config]
-	deleter     *deleter
-	ownsDeleter bool
+	cfg                atomic.Pointer[Config]
+	maxDecompressBytes int
+	deleter            *deleter
+	ownsDeleter        bool
 
 	// writeMu serializes every change to the segment list and to the active segment. It is
 	// held across the write(2) of an append, never across an fsync.
@@ -115,6 +126,10 @@ func OpenLog(ctx context.Context, opts LogOptions) (*Log, error) {
 		logger: opts.Logger.With("partition", opts.TopicPartition.String()),
 	}
 	l.cfg.Store(&cfg)
+	l.maxDecompressBytes = opts.MaxDecompressedBatchBytes
+	if l.maxDecompressBytes <= 0 {
+		l.maxDecompressBytes = DefaultMaxDecompressedBatchBytes
+	}
 	l.hw.Store(-1)
 	l.w.rng = rand.New(rand.NewPCG(uint64(opts.Now().UnixNano()), uint64(len(opts.Dir))))
 	l.deleter = opts.deleter

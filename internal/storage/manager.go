@@ -37,6 +37,9 @@ type ManagerOptions struct {
 	// log.cleaner.dedupe.buffer.size; 1<<20 keys by default). A pass that would need more
 	// stops early and the rest is cleaned by the next pass.
 	CleanerMaxKeys int
+	// MaxDecompressedBatchBytes bounds the decompression of one batch by compaction and
+	// timestamp lookups (LogOptions.MaxDecompressedBatchBytes); default 256 MiB.
+	MaxDecompressedBatchBytes int
 }
 
 func (o *ManagerOptions) ensureDefaults() {
@@ -191,17 +194,18 @@ func (m *Manager) readCheckpoint(name string) (map[TopicPartition]int64, error) 
 func (m *Manager) openLog(ctx context.Context, tp TopicPartition, id TopicID, cfg Config) (*Log, error) {
 	_, known := m.recoveryPoints[tp]
 	return OpenLog(ctx, LogOptions{
-		Dir:              filepath.Join(m.opts.Dir, tp.DirName()),
-		TopicPartition:   tp,
-		TopicID:          id,
-		Config:           cfg,
-		FS:               m.opts.FS,
-		Logger:           m.opts.Logger,
-		Now:              m.opts.Now,
-		HadCleanShutdown: m.hadCleanShutdown && known,
-		RecoveryPoint:    m.recoveryPoints[tp],
-		LogStartOffset:   m.logStarts[tp],
-		deleter:          m.deleter,
+		Dir:                       filepath.Join(m.opts.Dir, tp.DirName()),
+		TopicPartition:            tp,
+		TopicID:                   id,
+		Config:                    cfg,
+		FS:                        m.opts.FS,
+		Logger:                    m.opts.Logger,
+		Now:                       m.opts.Now,
+		HadCleanShutdown:          m.hadCleanShutdown && known,
+		RecoveryPoint:             m.recoveryPoints[tp],
+		LogStartOffset:            m.logStarts[tp],
+		MaxDecompressedBatchBytes: m.opts.MaxDecompressedBatchBytes,
+		deleter:                   m.deleter,
 	})
 }
 

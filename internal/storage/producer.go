@@ -126,6 +126,20 @@ func (p *producerState) get(pid int64) (ProducerEntry, bool) {
 	return e.clone(), true
 }
 
+// lastOffsets maps every producer id to the last offset of its newest batch (compaction
+// keeps those batches).
+func (p *producerState) lastOffsets() map[int64]int64 {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	m := make(map[int64]int64, len(p.mu.producers))
+	for pid, e := range p.mu.producers {
+		if n := len(e.Batches); n > 0 {
+			m[pid] = e.Batches[n-1].LastOffset
+		}
+	}
+	return m
+}
+
 func (p *producerState) count() int {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
