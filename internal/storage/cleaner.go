@@ -66,6 +66,11 @@ func (l *Log) cleanableRange(cfg *Config, nowMs int64) (segs []*segment, end int
 	return segs, end, float64(dirty) / float64(total), mustClean
 }
 
+// CleanerPoint is the first offset compaction has not cleaned yet (Kafka's first dirty
+// offset): the offsets below it were compacted at least once. The Manager persists it in
+// cleaner-offset-checkpoint.
+func (l *Log) CleanerPoint() int64 { return l.cleanerPoint.Load() }
+
 // NeedsCompaction reports whether the log's dirty ratio (or max.compaction.lag.ms) calls for
 // a pass, and the ratio.
 func (l *Log) NeedsCompaction() (bool, float64) {
@@ -568,6 +573,9 @@ func (c *cleaner) run() {
 			} else if st.SegmentsRead > 0 {
 				c.m.logger.Debug("compacted", "partition", l.tp.String(), "segments", st.SegmentsRead,
 					"bytesIn", st.BytesRead, "bytesOut", st.BytesWritten, "removed", st.RecordsRemoved)
+			}
+			if err == nil && st.SegmentsRead > 0 {
+				c.m.cleaned()
 			}
 			continue
 		}

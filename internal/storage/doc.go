@@ -13,6 +13,8 @@
 //	                                        clean Manager.Close and the next open
 //	  recovery-point-offset-checkpoint      offset checkpoint (below)
 //	  log-start-offset-checkpoint           offset checkpoint
+//	  cleaner-offset-checkpoint             offset checkpoint: first offset not yet compacted,
+//	                                        for logs whose cleanup.policy compacts
 //	  <topic>-<partition>/
 //	    00000000000000000000.log            segment: record batches back to back
 //	    00000000000000000000.index          sparse offset index
@@ -60,7 +62,8 @@
 // when the max timestamp grew (Kafka's rule: the file is monotonic). Sealing a segment adds a
 // final entry for its max timestamp, so a reopen finds it without scanning.
 //
-// # Offset checkpoints (recovery-point-offset-checkpoint, log-start-offset-checkpoint)
+// # Offset checkpoints (recovery-point-offset-checkpoint, log-start-offset-checkpoint,
+// cleaner-offset-checkpoint)
 //
 //	0                       version
 //	2                       number of entries
@@ -93,6 +96,13 @@
 // one) and at close (synced); a reopen loads the newest readable snapshot at or below the log
 // end and replays batch headers from there. Only the last batch per producer survives a
 // snapshot, as in Kafka; the in-memory state keeps five for duplicate detection.
+//
+// The Manager writes the recovery-point and log-start checkpoints every
+// log.flush.offset.checkpoint.interval.ms and at Close; the cleaner checkpoint after every
+// compaction pass and at Close; recovery-point and cleaner checkpoints again right after a
+// truncation (as Kafka does), so that data written over a truncated range is never taken for
+// durable or cleaned after a restart. A cleaner entry below the log start or past the log end
+// is ignored at open (the whole log is then dirty).
 //
 // All text checkpoints are replaced atomically: written to <name>.tmp, fsynced, renamed over
 // <name>, directory fsynced.

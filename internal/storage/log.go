@@ -43,7 +43,14 @@ type LogOptions struct {
 	// answered at batch level by timestamp lookups.
 	MaxDecompressedBatchBytes int
 
+	// CleanerPoint is the first offset not yet compacted, from cleaner-offset-checkpoint;
+	// outside [log start, log end] (0 included: unknown) the whole log counts as dirty.
+	CleanerPoint int64
+
 	deleter *deleter // shared per log dir by the Manager; nil: the Log runs its own
+	// onTruncate runs after TruncateTo and TruncateFullyAndStartAt (the Manager rewrites
+	// its checkpoints), outside the log's locks.
+	onTruncate func(*Log)
 }
 
 // DefaultMaxDecompressedBatchBytes is the default of LogOptions.MaxDecompressedBatchBytes:
@@ -76,6 +83,7 @@ type Log struct {
 
 	cfg                atomic.Pointer[Config]
 	maxDecompressBytes int
+	onTruncate         func(*Log)
 	deleter            *deleter
 	ownsDeleter        bool
 
@@ -126,6 +134,7 @@ func OpenLog(ctx context.Context, opts LogOptions) (*Log, error) {
 		logger: opts.Logger.With("partition", opts.TopicPartition.String()),
 	}
 	l.cfg.Store(&cfg)
+	l.onTruncate = opts.onTruncate
 	l.maxDecompressBytes = opts.MaxDecompressedBatchBytes
 	if l.maxDecompressBytes <= 0 {
 		l.maxDecompressBytes = DefaultMaxDecompressedBatchBytes
@@ -646,14 +655,26 @@ func (l *Log) ExpireProducers(expirationMs int64) int {
 // A batch straddling offset is removed whole and the log end becomes offset, as in Kafka:
 // callers truncate at batch boundaries.
 func (l *Log) TruncateTo(offset int64) error {
+	truncated, err := l.truncateTo(offset)
+	if truncated && l.onTruncate != nil {
+		l.onTruncate(l)
+	}
+	return err
+}
+
+func (l *Log) truncateTo(offset int64) (truncated bool, err error) {
 	l.writeMu.Lock()
 	defer l.writeMu.Unlock()
 	if l.closed.Load() {
-		return ErrClosed
+		return false, ErrClosed
 	}
 	if offset >= l.logEnd.Load() {
-		return nil
+		return false, nil
 	}
+	return true, l.truncateToLocked(offset)
+}
+
+func (l *Log) truncateToLocked(offset int64) error {
 	if offset < 0 {
 		return fmt.Errorf("%w: truncate to %d", ErrOffsetOutOfRange, offset)
 	}
@@ -711,11 +732,16 @@ func (l *Log) TruncateTo(offset int64) error {
 // fetch offset fell outside the leader's log).
 func (l *Log) TruncateFullyAndStartAt(offset int64) error {
 	l.writeMu.Lock()
-	defer l.writeMu.Unlock()
 	if l.closed.Load() {
+		l.writeMu.Unlock()
 		return ErrClosed
 	}
-	return l.truncateFullyLocked(offset)
+	err := l.truncateFullyLocked(offset)
+	l.writeMu.Unlock()
+	if l.onTruncate != nil {
+		l.onTruncate(l)
+	}
+	return err
 }
 
 func (l *Log) truncateFullyLocked(offset int64) error {

@@ -85,15 +85,27 @@ type Manager struct {
 		sync.Mutex
 		logs   map[TopicPartition]*Log
 		closed bool
+		// found holds what the log dir's checkpoints said at open about each partition,
+		// for logs opened later under that name; DeleteLog forgets the entry so that a
+		// partition created again starts afresh.
+		found map[TopicPartition]foundState
 	}
-	// Recovery state read at open, used for logs created later under the same name.
 	hadCleanShutdown bool
-	recoveryPoints   map[TopicPartition]int64
-	logStarts        map[TopicPartition]int64
+	// ckptMu serializes writing the log dir's checkpoint files (housekeeping, the
+	// cleaner, truncations, Close); it is taken before Manager.mu.
+	ckptMu sync.Mutex
 
 	cleaner *cleaner
 	stop    chan struct{}
 	wg      sync.WaitGroup
+}
+
+// foundState is one partition's entries in the log dir's checkpoints at open.
+type foundState struct {
+	recoveryPoint, logStart, cleanerPoint int64
+	// inRecoveryCheckpoint: the recovery-point checkpoint named the partition, so a clean
+	// shutdown marker covers it.
+	inRecoveryCheckpoint bool
 }
 
 // OpenManager loads every partition directory under opts.Dir (recovering them if the last
@@ -107,14 +119,27 @@ func OpenManager(ctx context.Context, opts ManagerOptions) (*Manager, error) {
 		return nil, err
 	}
 	m.hadCleanShutdown = exists(fsys, filepath.Join(opts.Dir, cleanShutdownFile))
-	var err error
-	m.recoveryPoints, err = m.readCheckpoint(recoveryPointCheckpointFile)
+	recoveryPoints, err := m.readCheckpoint(recoveryPointCheckpointFile)
 	if err != nil {
 		m.logger.Warn("recovery point checkpoint unreadable: recovering every log fully", "err", err)
 		m.hadCleanShutdown = false
 	}
-	if m.logStarts, err = m.readCheckpoint(logStartCheckpointFile); err != nil {
+	logStarts, err := m.readCheckpoint(logStartCheckpointFile)
+	if err != nil {
 		m.logger.Warn("log start checkpoint unreadable", "err", err)
+	}
+	cleanerPoints, err := m.readCheckpoint(cleanerCheckpointFile)
+	if err != nil {
+		// Only costs a full pass over each compacted log.
+		m.logger.Warn("cleaner offset checkpoint unreadable", "err", err)
+	}
+	m.mu.found = map[TopicPartition]foundState{}
+	for _, cp := range []map[TopicPartition]int64{recoveryPoints, logStarts, cleanerPoints} {
+		for tp := range cp {
+			_, inRP := recoveryPoints[tp]
+			m.mu.found[tp] = foundState{recoveryPoint: recoveryPoints[tp], logStart: logStarts[tp],
+				cleanerPoint: cleanerPoints[tp], inRecoveryCheckpoint: inRP}
+		}
 	}
 	m.deleter = newDeleter(fsys, m.logger, opts.Now)
 
@@ -138,7 +163,7 @@ func OpenManager(ctx context.Context, opts ManagerOptions) (*Manager, error) {
 		if !ok {
 			cfg = opts.DefaultConfig
 		}
-		l, err := m.openLog(ctx, tp, TopicID{}, cfg)
+		l, err := m.openLog(ctx, tp, TopicID{}, cfg, m.mu.found[tp])
 		if err != nil {
 			m.closeLogs(ctx)
 			m.deleter.close()
@@ -191,8 +216,8 @@ func (m *Manager) readCheckpoint(name string) (map[TopicPartition]int64, error) 
 	return cp, nil
 }
 
-func (m *Manager) openLog(ctx context.Context, tp TopicPartition, id TopicID, cfg Config) (*Log, error) {
-	_, known := m.recoveryPoints[tp]
+// openLog opens one partition's log with what the checkpoints said about it (found).
+func (m *Manager) openLog(ctx context.Context, tp TopicPartition, id TopicID, cfg Config, found foundState) (*Log, error) {
 	return OpenLog(ctx, LogOptions{
 		Dir:                       filepath.Join(m.opts.Dir, tp.DirName()),
 		TopicPartition:            tp,
@@ -201,11 +226,13 @@ func (m *Manager) openLog(ctx context.Context, tp TopicPartition, id TopicID, cf
 		FS:                        m.opts.FS,
 		Logger:                    m.opts.Logger,
 		Now:                       m.opts.Now,
-		HadCleanShutdown:          m.hadCleanShutdown && known,
-		RecoveryPoint:             m.recoveryPoints[tp],
-		LogStartOffset:            m.logStarts[tp],
+		HadCleanShutdown:          m.hadCleanShutdown && found.inRecoveryCheckpoint,
+		RecoveryPoint:             found.recoveryPoint,
+		LogStartOffset:            found.logStart,
+		CleanerPoint:              found.cleanerPoint,
 		MaxDecompressedBatchBytes: m.opts.MaxDecompressedBatchBytes,
 		deleter:                   m.deleter,
+		onTruncate:                m.truncated,
 	})
 }
 
@@ -252,7 +279,7 @@ func (m *Manager) GetOrCreateLog(ctx context.Context, tp TopicPartition, id Topi
 	if _, ok := ParseDirName(tp.DirName()); !ok {
 		return nil, fmt.Errorf("%w: bad partition name %q", ErrInvalidConfig, tp.DirName())
 	}
-	l, err := m.openLog(ctx, tp, id, cfg)
+	l, err := m.openLog(ctx, tp, id, cfg, m.mu.found[tp])
 	if err != nil {
 		return nil, err
 	}
@@ -265,6 +292,7 @@ func (m *Manager) DeleteLog(ctx context.Context, tp TopicPartition) error {
 	m.mu.Lock()
 	l, ok := m.mu.logs[tp]
 	delete(m.mu.logs, tp)
+	delete(m.mu.found, tp)
 	m.mu.Unlock()
 	if !ok {
 		return ErrLogNotFound
@@ -318,21 +346,64 @@ func (m *Manager) RunRetention() int {
 	return n
 }
 
-// WriteCheckpoints writes the recovery-point and log-start checkpoints of the log dir.
+// WriteCheckpoints writes the recovery-point, log-start and cleaner-offset checkpoints of
+// the log dir.
 func (m *Manager) WriteCheckpoints() error {
+	m.ckptMu.Lock()
+	defer m.ckptMu.Unlock()
 	rp := map[TopicPartition]int64{}
 	ls := map[TopicPartition]int64{}
-	for _, l := range m.Logs() {
+	logs := m.Logs()
+	for _, l := range logs {
 		rp[l.tp] = l.DurableOffset()
 		ls[l.tp] = l.LogStartOffset()
 	}
-	return m.writeCheckpoints(rp, ls)
+	return errors.Join(m.writeCheckpointLocked(recoveryPointCheckpointFile, rp),
+		m.writeCheckpointLocked(logStartCheckpointFile, ls),
+		m.writeCleanerCheckpointLocked(logs))
 }
 
-func (m *Manager) writeCheckpoints(rp, ls map[TopicPartition]int64) error {
-	err1 := writeFileAtomic(m.opts.FS, filepath.Join(m.opts.Dir, recoveryPointCheckpointFile), EncodeOffsetCheckpoint(rp))
-	err2 := writeFileAtomic(m.opts.FS, filepath.Join(m.opts.Dir, logStartCheckpointFile), EncodeOffsetCheckpoint(ls))
-	return errors.Join(err1, err2)
+func (m *Manager) writeCheckpointLocked(name string, offsets map[TopicPartition]int64) error {
+	return writeFileAtomic(m.opts.FS, filepath.Join(m.opts.Dir, name), EncodeOffsetCheckpoint(offsets))
+}
+
+// writeCleanerCheckpointLocked writes cleaner-offset-checkpoint: for every log whose policy
+// compacts, the first offset not yet cleaned (Kafka's first dirty offset), so that the
+// cleaner's dirty ratio and offset map survive a restart.
+func (m *Manager) writeCleanerCheckpointLocked(logs []*Log) error {
+	cp := map[TopicPartition]int64{}
+	for _, l := range logs {
+		if l.Config().CleanupPolicy.Compacts() {
+			cp[l.tp] = l.CleanerPoint()
+		}
+	}
+	return m.writeCheckpointLocked(cleanerCheckpointFile, cp)
+}
+
+// cleaned records a finished compaction pass in cleaner-offset-checkpoint.
+func (m *Manager) cleaned() {
+	m.ckptMu.Lock()
+	defer m.ckptMu.Unlock()
+	if err := m.writeCleanerCheckpointLocked(m.Logs()); err != nil {
+		m.logger.Warn("cleaner offset checkpoint write failed", "err", err)
+	}
+}
+
+// truncated runs after a log was truncated (TruncateTo, TruncateFullyAndStartAt). As Kafka
+// does, the cleaner and recovery-point checkpoints are rewritten at once: a restart must not
+// take the data written since over the truncated range for cleaned or durable.
+func (m *Manager) truncated(l *Log) {
+	m.ckptMu.Lock()
+	defer m.ckptMu.Unlock()
+	logs := m.Logs()
+	rp := make(map[TopicPartition]int64, len(logs))
+	for _, x := range logs {
+		rp[x.tp] = x.DurableOffset()
+	}
+	if err := errors.Join(m.writeCheckpointLocked(recoveryPointCheckpointFile, rp),
+		m.writeCleanerCheckpointLocked(logs)); err != nil {
+		m.logger.Warn("checkpoint write after truncation failed", "partition", l.tp.String(), "err", err)
+	}
 }
 
 // Close stops the background work, closes every log (flushing it) and, when all of that
@@ -360,7 +431,11 @@ func (m *Manager) Close(ctx context.Context) error {
 	}
 	m.deleter.close()
 	if err == nil {
-		err = m.writeCheckpoints(rp, ls)
+		m.ckptMu.Lock()
+		err = errors.Join(m.writeCheckpointLocked(recoveryPointCheckpointFile, rp),
+			m.writeCheckpointLocked(logStartCheckpointFile, ls),
+			m.writeCleanerCheckpointLocked(m.Logs()))
+		m.ckptMu.Unlock()
 	}
 	if err == nil {
 		err = writeFileAtomic(m.opts.FS, filepath.Join(m.opts.Dir, cleanShutdownFile), encodeCleanShutdown(m.opts.BrokerEpoch))

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -177,5 +178,99 @@ func TestReaderSurvivesDeletion(t *testing.T) {
 	r.Release()
 	if err != nil || int64(len(data)) != r.Length {
 		t.Fatalf("read after delete: %v", err)
+	}
+}
+
+// TestCleanerOffsetCheckpoint: the first dirty offset survives a restart in
+// cleaner-offset-checkpoint, so a reopened log does not count its cleaned part as dirty; a
+// missing or out-of-range entry makes the whole log dirty again (Kafka's rule); a truncation
+// below it rewrites the checkpoint at once.
+func TestCleanerOffsetCheckpoint(t *testing.T) {
+	clock := &fakeClock{ms: 1_000_000}
+	ccfg := testConfig()
+	ccfg.CleanupPolicy = CleanupCompact
+	tp := TopicPartition{"compacted", 0}
+	ckpt := filepath.Join("/data", cleanerCheckpointFile)
+	readCkpt := func(fsys *MemFS) (int64, bool) {
+		t.Helper()
+		data, err := fsys.ReadAll(ckpt)
+		if err != nil {
+			return 0, false
+		}
+		m, err := DecodeOffsetCheckpoint(ckpt, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, ok := m[tp]
+		return v, ok
+	}
+	// setup writes a compacted log, cleans it and closes the manager.
+	setup := func(t *testing.T) (*MemFS, ManagerOptions, int64) {
+		fsys := NewMemFS()
+		opts := ManagerOptions{Dir: "/data", FS: fsys, Logger: quietLogger(), Now: clock.now, DefaultConfig: ccfg,
+			CleanerThreads: -1}
+		m, err := OpenManager(context.Background(), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l, err := m.GetOrCreateLog(context.Background(), tp, TopicID{}, ccfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 200; i++ {
+			key := []byte(fmt.Sprintf("k%d", i%10))
+			l.Append(tb{base: l.LogEndOffset(), keys: [][]byte{key}, values: [][]byte{[]byte("value")}, ts: clock.ms}.encode())
+		}
+		st, err := l.Compact(context.Background(), 1<<20)
+		if err != nil || st.CleanedUpTo <= 0 || l.CleanerPoint() != st.CleanedUpTo {
+			t.Fatalf("compaction: %+v %v, point %d", st, err, l.CleanerPoint())
+		}
+		if err := m.Close(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if v, ok := readCkpt(fsys); !ok || v != st.CleanedUpTo {
+			t.Fatalf("checkpoint holds %d %v, want %d", v, ok, st.CleanedUpTo)
+		}
+		return fsys, opts, st.CleanedUpTo
+	}
+	cases := []struct {
+		name      string
+		damage    func(fsys *MemFS)
+		wantPoint func(cleaned int64) int64
+		wantDirty bool
+	}{
+		{"kept", func(*MemFS) {}, func(c int64) int64 { return c }, false},
+		{"missing", func(fsys *MemFS) { fsys.Remove(ckpt) }, func(int64) int64 { return 0 }, true},
+		{"past log end", func(fsys *MemFS) {
+			fsys.WriteAll(ckpt, EncodeOffsetCheckpoint(map[TopicPartition]int64{tp: 1 << 40}))
+		}, func(int64) int64 { return 0 }, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			fsys, opts, cleaned := setup(t)
+			c.damage(fsys)
+			m, err := OpenManager(context.Background(), opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Close(context.Background())
+			l, _ := m.Log(tp)
+			if got := l.CleanerPoint(); got != c.wantPoint(cleaned) {
+				t.Fatalf("cleaner point %d, want %d", got, c.wantPoint(cleaned))
+			}
+			if need, ratio := l.NeedsCompaction(); need != c.wantDirty {
+				t.Fatalf("needs compaction %v (dirty ratio %.2f), want %v", need, ratio, c.wantDirty)
+			}
+			if c.name != "kept" {
+				return
+			}
+			// A truncation below the cleaned point lowers the checkpoint at once.
+			if err := l.TruncateTo(cleaned - 5); err != nil {
+				t.Fatal(err)
+			}
+			if v, ok := readCkpt(fsys); !ok || v > cleaned-5 {
+				t.Fatalf("after truncation to %d the checkpoint holds %d %v", cleaned-5, v, ok)
+			}
+		})
 	}
 }

@@ -207,7 +207,13 @@ func (l *Log) load(ctx context.Context, opts LogOptions) error {
 		}
 		return nil
 	}
-	l.cleanerPoint.Store(l.logStart.Load())
+	// Kafka's rule for the checkpointed first dirty offset: below the log start or past the
+	// log end (data lost at the tail) it is not trusted and the whole log is dirty.
+	if cp := opts.CleanerPoint; cp >= l.logStart.Load() && cp <= leo {
+		l.cleanerPoint.Store(cp)
+	} else {
+		l.cleanerPoint.Store(l.logStart.Load())
+	}
 
 	l.epochs, err = loadEpochCache(l.fs, l.dir)
 	if err != nil {
