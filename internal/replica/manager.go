@@ -30,9 +30,11 @@ type ManagerOptions struct {
 	// (default 1<<18). Past it Watch fails with ErrTooManyWaiters and the fetch answers at once.
 	MaxWaiterRegistrations int64
 	// MaxDecompressedBatchBytes bounds what one compressed batch may decompress to when the
-	// broker has to look inside it (validation, recompression, ListOffsets); a batch that
-	// expands further is refused with ErrMessageTooLarge. Kafka has no such bound; Sluice
-	// needs one so that a small request cannot make it allocate gigabytes. Default 256 MiB.
+	// broker has to look inside it (validation, recompression); a batch that expands further
+	// is refused with ErrMessageTooLarge. Kafka has no such bound; Sluice needs one so that a
+	// small request cannot make it allocate gigabytes. Default 256 MiB. ListOffsets looks
+	// inside stored batches through storage, bounded by storage's own
+	// ManagerOptions.MaxDecompressedBatchBytes (give both the same value).
 	MaxDecompressedBatchBytes int
 }
 

@@ -251,93 +251,23 @@ func epochAt(es []storage.EpochEntry, offset int64) int32 {
 	return epoch
 }
 
-// offsetForTimestamp finds the first record at or after ts. storage answers for a compressed
-// batch with the batch; the record inside it is found here, as Kafka does.
+// offsetForTimestamp finds the first record at or after ts; storage searches inside
+// compressed batches and returns the leader epoch of the batch holding the record.
 func (p *Partition) offsetForTimestamp(ts int64) (OffsetResult, bool, error) {
-	off, rts, found, err := p.log.OffsetForTimestamp(ts)
+	r, found, err := p.log.LookupTimestamp(ts)
 	if err != nil {
 		return OffsetResult{}, false, fmt.Errorf("%w: timestamp lookup in %s: %w", ErrStorage, p.tp, err)
 	}
-	if !found {
-		return OffsetResult{}, false, nil
-	}
-	b, err := p.batchAt(off)
-	if err != nil {
-		return OffsetResult{}, false, err
-	}
-	r := OffsetResult{Offset: off, Timestamp: rts, LeaderEpoch: max(b.PartitionLeaderEpoch(), -1)}
-	if b.Compression() == record.CompressionNone {
-		return r, true, nil
-	}
-	from := max(off, p.log.LogStartOffset())
-	err = p.eachRecord(b, func(rec *record.Record) bool {
-		if o, t := rec.Offset(b), rec.Timestamp(b); o >= from && t >= ts {
-			r.Offset, r.Timestamp = o, t
-			return false
-		}
-		return true
-	})
-	return r, true, err
+	return OffsetResult{Offset: r.Offset, Timestamp: r.Timestamp, LeaderEpoch: r.LeaderEpoch}, found, nil
 }
 
 // maxTimestampOffset finds the first record carrying the log's largest timestamp (KIP-734).
 func (p *Partition) maxTimestampOffset() (OffsetResult, bool, error) {
-	ts, off := p.log.MaxTimestamp()
-	if ts < 0 || off < p.log.LogStartOffset() {
-		return OffsetResult{}, false, nil
-	}
-	b, err := p.batchAt(off)
+	r, found, err := p.log.LookupMaxTimestamp()
 	if err != nil {
-		return OffsetResult{}, false, err
+		return OffsetResult{}, false, fmt.Errorf("%w: max timestamp lookup in %s: %w", ErrStorage, p.tp, err)
 	}
-	if b.MaxTimestamp() != ts {
-		return OffsetResult{}, false, nil
-	}
-	r, found := OffsetResult{Timestamp: ts, LeaderEpoch: max(b.PartitionLeaderEpoch(), -1)}, false
-	err = p.eachRecord(b, func(rec *record.Record) bool {
-		if rec.Timestamp(b) == ts {
-			r.Offset, found = rec.Offset(b), true
-			return false
-		}
-		return true
-	})
-	return r, found, err
-}
-
-// batchAt reads the batch holding offset into memory.
-func (p *Partition) batchAt(offset int64) (record.Batch, error) {
-	region, err := p.log.Read(offset, storage.ReadOptions{MaxBytes: 1, MinOneBatch: true})
-	if err != nil {
-		return nil, fmt.Errorf("%w: read %s at %d: %w", ErrStorage, p.tp, offset, err)
-	}
-	defer region.Release()
-	buf, err := region.Bytes()
-	if err != nil {
-		return nil, fmt.Errorf("%w: read %s at %d: %w", ErrStorage, p.tp, offset, err)
-	}
-	b, _, err := record.Parse(buf, 0)
-	if err != nil {
-		return nil, fmt.Errorf("%w: batch at %d in %s: %w", ErrStorage, offset, p.tp, err)
-	}
-	return b, nil
-}
-
-// eachRecord calls f for the records of b (decompressed if need be) until f returns false.
-func (p *Partition) eachRecord(b record.Batch, f func(*record.Record) bool) error {
-	recs, err := record.Decompress(nil, b, p.m.opts.MaxDecompressedBatchBytes)
-	if err != nil {
-		return fmt.Errorf("%w: batch at %d in %s: %w", ErrStorage, b.BaseOffset(), p.tp, err)
-	}
-	it := record.NewRecordIter(recs, b.RecordCount())
-	for it.Next() {
-		if !f(it.Record()) {
-			return nil
-		}
-	}
-	if err := it.Err(); err != nil {
-		return fmt.Errorf("%w: batch at %d in %s: %w", ErrStorage, b.BaseOffset(), p.tp, err)
-	}
-	return nil
+	return OffsetResult{Offset: r.Offset, Timestamp: r.Timestamp, LeaderEpoch: r.LeaderEpoch}, found, nil
 }
 
 // EndOffsetForEpoch answers OffsetForLeaderEpoch on the leader: the largest epoch at or below

@@ -527,23 +527,57 @@ func (l *Log) tryRead(offset int64, opts ReadOptions) (Region, bool, error) {
 	return Region{FirstOffset: offset}, false, nil
 }
 
+// TimestampOffset answers a timestamp lookup (ListOffsets): a record's offset and
+// timestamp, and the partition leader epoch of the batch holding it (-1 when the batch has
+// none), which ListOffsets v4+ returns.
+type TimestampOffset struct {
+	Offset      int64
+	Timestamp   int64
+	LeaderEpoch int32
+}
+
 // OffsetForTimestamp returns the first offset whose record timestamp is >= ts (ListOffsets),
-// with that record's timestamp; found is false when every record is older.
+// with that record's timestamp; found is false when every record is older. LookupTimestamp
+// also returns the leader epoch.
 func (l *Log) OffsetForTimestamp(ts int64) (offset, timestamp int64, found bool, err error) {
+	r, found, err := l.LookupTimestamp(ts)
+	return r.Offset, r.Timestamp, found, err
+}
+
+// LookupTimestamp finds the first record, at or after the log start, whose timestamp is >=
+// ts, as Kafka's ListOffsets does: the time index picks where to start reading, then
+// batches are read in order and the first batch whose max timestamp reaches ts is searched
+// record by record (decompressed if need be). found is false when every record is older.
+//
+// A compressed batch that would decompress past MaxDecompressedBatchBytes is answered at
+// batch level (its first offset at or after the log start, its max timestamp): Kafka has no
+// such bound.
+func (l *Log) LookupTimestamp(ts int64) (TimestampOffset, bool, error) {
+	for attempt := 0; ; attempt++ {
+		r, found, retry, err := l.tryLookupTimestamp(ts)
+		if !retry || attempt > 100 {
+			return r, found, err
+		}
+	}
+}
+
+func (l *Log) tryLookupTimestamp(ts int64) (r TimestampOffset, found, retry bool, err error) {
 	segs := l.segments()
 	start := l.logStart.Load()
 	var hdr [record.HeaderSize]byte
+	var buf, dbuf []byte
 	for _, s := range segs {
 		if s.maxTs.Load() < ts || s.next.Load() <= start {
 			continue
 		}
 		if !s.acquire() {
-			return l.OffsetForTimestamp(ts)
+			return r, false, true, nil // deleted under us: reload the list
 		}
 		s.ensureIndexes()
-		from := max(s.timeIdx.lookup(ts), start)
+		// The time index only says where to start reading: a record before that offset
+		// inside the same batch may be the answer, so records are filtered by the log start.
+		pos := s.offIdx.lookup(max(s.timeIdx.lookup(ts), start))
 		size := s.sizeBytes.Load()
-		pos := s.offIdx.lookup(from)
 		for {
 			b, bsize, herr := s.header(pos, size, hdr[:])
 			if herr == io.EOF {
@@ -551,57 +585,70 @@ func (l *Log) OffsetForTimestamp(ts int64) (offset, timestamp int64, found bool,
 			}
 			if herr != nil {
 				s.release()
-				return 0, 0, false, herr
+				return r, false, false, herr
 			}
-			if b.LastOffset() >= from && b.MaxTimestamp() >= ts {
-				off, rts, ok, rerr := l.recordAtOrAfter(s, pos, bsize, ts, from)
-				s.release()
-				if rerr != nil {
-					return 0, 0, false, rerr
+			if b.LastOffset() >= start && b.MaxTimestamp() >= ts {
+				if int64(cap(buf)) < bsize {
+					buf = make([]byte, bsize)
 				}
-				if ok {
-					return off, rts, true, nil
+				full := record.Batch(buf[:bsize])
+				if _, err := s.log.ReadAt(full, pos); err != nil {
+					s.release()
+					return r, false, false, err
 				}
-				return max(b.BaseOffset(), from), b.MaxTimestamp(), true, nil
+				r, found, err = l.searchBatch(full, &dbuf, func(off, rts int64) bool { return off >= start && rts >= ts })
+				if err != nil || found {
+					s.release()
+					return r, found, false, err
+				}
 			}
 			pos += bsize
 		}
 		s.release()
 	}
-	return 0, 0, false, nil
+	return r, false, false, nil
 }
 
-// recordAtOrAfter finds, inside the batch at pos, the first record with timestamp >= ts and
-// offset >= minOffset. Compressed batches answer with the batch (ok=false): record-level
-// lookup in them waits for internal/record's decompression.
-func (l *Log) recordAtOrAfter(s *segment, pos, size, ts, minOffset int64) (int64, int64, bool, error) {
-	buf := make([]byte, size)
-	if _, err := s.log.ReadAt(buf, pos); err != nil {
-		return 0, 0, false, err
+// searchBatch returns the first record of b that match accepts. A batch that cannot be
+// decompressed within the bound answers with its first offset match accepts (at batch
+// level); records that do not decode are an error.
+func (l *Log) searchBatch(b record.Batch, dbuf *[]byte, match func(off, ts int64) bool) (TimestampOffset, bool, error) {
+	r := TimestampOffset{LeaderEpoch: max(b.PartitionLeaderEpoch(), -1)}
+	recs, err := record.Decompress((*dbuf)[:0], b, l.maxDecompressBytes)
+	if errors.Is(err, record.ErrDecompressLimit) {
+		l.logger.Warn("timestamp lookup answers at batch level: batch decompresses past the bound",
+			"offset", b.BaseOffset(), "limitBytes", l.maxDecompressBytes)
+		for off := b.BaseOffset(); off <= b.LastOffset(); off++ {
+			if match(off, b.MaxTimestamp()) {
+				r.Offset, r.Timestamp = off, b.MaxTimestamp()
+				return r, true, nil
+			}
+		}
+		return r, false, nil
 	}
-	b := record.Batch(buf)
+	if err != nil {
+		return r, false, fmt.Errorf("storage: batch at %d in %s: %w", b.BaseOffset(), l.tp, err)
+	}
 	if b.Compression() != record.CompressionNone {
-		return 0, 0, false, nil
+		*dbuf = recs[:0]
 	}
-	var off, rts int64
-	found := false
-	_ = forEachRecord(b.Records(), int(b.RecordCount()), func(r rawRecord) bool {
-		o := b.BaseOffset() + int64(r.offsetDelta)
-		t := b.BaseTimestamp() + r.tsDelta
-		if b.LogAppendTime() {
-			t = b.MaxTimestamp()
+	it := record.NewRecordIter(recs, b.RecordCount())
+	for it.Next() {
+		rec := it.Record()
+		if off, rts := rec.Offset(b), rec.Timestamp(b); match(off, rts) {
+			r.Offset, r.Timestamp = off, rts
+			return r, true, nil
 		}
-		if o >= minOffset && t >= ts {
-			off, rts, found = o, t, true
-			return false
-		}
-		return true
-	})
-	return off, rts, found, nil
+	}
+	if err := it.Err(); err != nil {
+		return r, false, fmt.Errorf("storage: batch at %d in %s: %w", b.BaseOffset(), l.tp, err)
+	}
+	return r, false, nil
 }
 
 // MaxTimestamp returns the largest timestamp in the log and the last offset of the batch
-// holding it (ListOffsets with MAX_TIMESTAMP, KIP-734); -1, -1 when empty.
+// holding it (ListOffsets with MAX_TIMESTAMP, KIP-734); -1, -1 when empty. LookupMaxTimestamp
+// finds the record.
 func (l *Log) MaxTimestamp() (timestamp, offset int64) {
 	timestamp, offset = -1, -1
 	for _, s := range l.segments() {
@@ -610,6 +657,40 @@ func (l *Log) MaxTimestamp() (timestamp, offset int64) {
 		}
 	}
 	return timestamp, offset
+}
+
+// LookupMaxTimestamp answers ListOffsets with MAX_TIMESTAMP (KIP-734) as Kafka does: the
+// first record carrying the log's largest timestamp, in the first batch whose max timestamp
+// it is, with that batch's leader epoch. found is false when the log is empty or that batch
+// lies below the log start.
+func (l *Log) LookupMaxTimestamp() (TimestampOffset, bool, error) {
+	for attempt := 0; ; attempt++ {
+		ts, off := l.MaxTimestamp()
+		if ts < 0 || off < l.logStart.Load() {
+			return TimestampOffset{}, false, nil
+		}
+		r, err := l.Read(off, ReadOptions{MaxBytes: 1, MinOneBatch: true})
+		if err != nil {
+			if errors.Is(err, ErrOffsetOutOfRange) && attempt < 100 {
+				continue // retention moved the start meanwhile
+			}
+			return TimestampOffset{}, false, err
+		}
+		data, err := r.Bytes()
+		r.Release()
+		if err != nil {
+			return TimestampOffset{}, false, err
+		}
+		b, _, err := record.Parse(data, 0)
+		if err != nil {
+			return TimestampOffset{}, false, fmt.Errorf("storage: batch at %d in %s: %w", off, l.tp, err)
+		}
+		if b.MaxTimestamp() != ts {
+			return TimestampOffset{}, false, nil
+		}
+		var dbuf []byte
+		return l.searchBatch(b, &dbuf, func(_, rts int64) bool { return rts == ts })
+	}
 }
 
 // LatestEpoch returns the newest leader epoch in the log, -1 when none.

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/sluicehq/sluice/internal/record"
+
 	"go.uber.org/goleak"
 )
 
@@ -209,5 +211,90 @@ func TestOffsetForTimestamp(t *testing.T) {
 		if err != nil || found != c.found || (found && off != c.off) {
 			t.Errorf("ts %d: got %d %v %v, want %d %v", c.ts, off, found, err, c.off, c.found)
 		}
+	}
+}
+
+// TestLookupTimestamp answers at record level inside batches of every codec, with the
+// leader epoch of the batch holding the record, as Kafka's ListOffsets does. Timestamps are
+// not monotonic inside a batch, so the time index may point past the answer.
+func TestLookupTimestamp(t *testing.T) {
+	codecs := []record.Compression{record.CompressionNone, record.CompressionGzip, record.CompressionSnappy,
+		record.CompressionLZ4, record.CompressionZstd}
+	for _, codec := range codecs {
+		t.Run(codec.String(), func(t *testing.T) {
+			cfg := testConfig()
+			cfg.IndexIntervalBytes = 0 // an index entry at every batch
+			l := openTestLog(t, NewMemFS(), &fakeClock{ms: 1}, cfg, false, 0)
+			defer l.Close(context.Background())
+			add := func(epoch int32, lat int64, tss ...int64) {
+				o := noProducer(l.LogEndOffset())
+				o.Compression, o.PartitionLeaderEpoch = codec, epoch
+				if lat > 0 {
+					o.LogAppendTime, o.LogAppendTimeMs = true, lat
+				}
+				var recs []trec
+				for _, ts := range tss {
+					recs = append(recs, trec{key: []byte("k"), value: []byte("v"), ts: ts})
+				}
+				if _, err := l.Append(buildBatch(t, o, recs)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			add(1, 0, 10, 30, 20)    // 0-2
+			add(1, 0, 100, 500, 200) // 3-5
+			add(2, 0, 300)           // 6
+			add(-1, 0, 600, 50)      // 7-8: no leader epoch
+			add(3, 900, 1, 2, 3)     // 9-11: LogAppendTime 900
+			cases := []struct {
+				ts    int64
+				want  TimestampOffset
+				found bool
+			}{
+				{0, TimestampOffset{0, 10, 1}, true},
+				{25, TimestampOffset{1, 30, 1}, true},
+				{31, TimestampOffset{3, 100, 1}, true},
+				{500, TimestampOffset{4, 500, 1}, true},
+				{250, TimestampOffset{4, 500, 1}, true},
+				{501, TimestampOffset{7, 600, -1}, true},
+				{601, TimestampOffset{9, 900, 3}, true},
+				{901, TimestampOffset{}, false},
+			}
+			for _, c := range cases {
+				got, found, err := l.LookupTimestamp(c.ts)
+				if err != nil || found != c.found || (found && got != c.want) {
+					t.Errorf("ts %d: %+v %v %v, want %+v %v", c.ts, got, found, err, c.want, c.found)
+				}
+			}
+			if got, found, err := l.LookupMaxTimestamp(); err != nil || !found || got != (TimestampOffset{9, 900, 3}) {
+				t.Errorf("max timestamp: %+v %v %v", got, found, err)
+			}
+			// The log start inside a batch: records below it are not answers.
+			if err := l.AdvanceLogStartOffset(5); err != nil {
+				t.Fatal(err)
+			}
+			if got, found, _ := l.LookupTimestamp(250); !found || got != (TimestampOffset{6, 300, 2}) {
+				t.Errorf("after log start 5, ts 250: %+v %v", got, found)
+			}
+		})
+	}
+}
+
+// TestLookupTimestampOverBound: a batch that decompresses past the bound is answered at
+// batch level rather than failing.
+func TestLookupTimestampOverBound(t *testing.T) {
+	l, err := OpenLog(context.Background(), LogOptions{Dir: "/data/t-0", TopicPartition: TopicPartition{"t", 0},
+		Config: testConfig(), FS: NewMemFS(), Logger: quietLogger(), Now: (&fakeClock{ms: 1}).now,
+		MaxDecompressedBatchBytes: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close(context.Background())
+	o := noProducer(0)
+	o.Compression, o.PartitionLeaderEpoch = record.CompressionGzip, 4
+	big := make([]byte, 300)
+	l.Append(buildBatch(t, o, []trec{{value: big, ts: 10}, {value: big, ts: 50}, {value: big, ts: 20}}))
+	got, found, err := l.LookupTimestamp(40)
+	if err != nil || !found || got != (TimestampOffset{0, 50, 4}) {
+		t.Fatalf("%+v %v %v", got, found, err)
 	}
 }
