@@ -98,8 +98,6 @@
 //     fields only; the topic's compression.type is not applied to them.
 //   - A compressed batch that would decompress to more than MaxDecompressedBatchBytes is
 //     refused with MESSAGE_TOO_LARGE; Kafka has no such bound.
-//   - DescribeProducers walks the batch headers of the log to find producer ids, because
-//     storage cannot list them yet.
 //   - DeleteRecords answers as soon as the leader moved its log start (no followers yet).
 //
 // # Not yet (replication)

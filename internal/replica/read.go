@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/sluicehq/sluice/internal/record"
 	"github.com/sluicehq/sluice/internal/storage"
 )
 
@@ -345,64 +344,23 @@ type ProducerState struct {
 	CurrentTxnStartOffset int64 // -1: no open transaction
 }
 
-// Producers lists the producers the partition remembers (DescribeProducers, leader only).
-//
-// storage has no way to list its producer ids yet, so this walks the batch headers from the
-// log start offset, collects the producer ids and looks each one up: one small read per
-// batch. DescribeProducers is an operator's tool, rare enough for that until storage can list
-// them (requested).
+// Producers lists the producers the partition remembers (DescribeProducers, leader only),
+// sorted by producer id, from storage's producer state.
 func (p *Partition) Producers(ctx context.Context) ([]ProducerState, error) {
 	if _, err := p.leaderState(-1); err != nil {
 		return nil, err
 	}
-	seen := map[int64]bool{}
-	var out []ProducerState
-	var hdr [record.HeaderSize]byte
-	for off, end := p.log.LogStartOffset(), p.log.LogEndOffset(); off < end; {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		region, err := p.log.Read(off, storage.ReadOptions{MaxBytes: 1 << 20, MinOneBatch: true})
-		if err != nil {
-			if errors.Is(err, storage.ErrOffsetOutOfRange) {
-				off = p.log.LogStartOffset() // retention moved the start
-				continue
-			}
-			return nil, fmt.Errorf("%w: read %s at %d: %w", ErrStorage, p.tp, off, err)
-		}
-		if region.Length == 0 {
-			break
-		}
-		next := off
-		for pos := region.Position; pos+record.HeaderSize <= region.Position+region.Length; {
-			if _, err := region.File.ReadAt(hdr[:], pos); err != nil {
-				region.Release()
-				return nil, fmt.Errorf("%w: read %s: %w", ErrStorage, p.tp, err)
-			}
-			b := record.Batch(hdr[:])
-			size, err := record.BatchSize(hdr[:])
-			if err != nil {
-				region.Release()
-				return nil, fmt.Errorf("%w: read %s: %w", ErrStorage, p.tp, err)
-			}
-			if pid := b.ProducerID(); pid >= 0 && !seen[pid] {
-				seen[pid] = true
-				if e, ok := p.log.Producer(pid); ok {
-					out = append(out, ProducerState{
-						ProducerID: pid, ProducerEpoch: int32(e.Epoch), LastSequence: e.LastSeq(),
-						LastTimestamp: e.LastTimestampMs, CoordinatorEpoch: e.CoordinatorEpoch,
-						CurrentTxnStartOffset: e.CurrentTxnFirstOffset,
-					})
-				}
-			}
-			next = b.NextOffset()
-			pos += int64(size)
-		}
-		region.Release()
-		if next <= off {
-			break
-		}
-		off = next
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	entries := p.log.Producers()
+	out := make([]ProducerState, 0, len(entries))
+	for _, e := range entries {
+		out = append(out, ProducerState{
+			ProducerID: e.ProducerID, ProducerEpoch: int32(e.Epoch), LastSequence: e.LastSeq(),
+			LastTimestamp: e.LastTimestampMs, CoordinatorEpoch: e.CoordinatorEpoch,
+			CurrentTxnStartOffset: e.CurrentTxnFirstOffset,
+		})
 	}
 	return out, nil
 }

@@ -714,6 +714,11 @@ func (l *Log) EndOffsetForEpoch(requested int32) (epoch int32, endOffset int64) 
 // Producer returns the state of one producer id.
 func (l *Log) Producer(producerID int64) (ProducerEntry, bool) { return l.producers.get(producerID) }
 
+// Producers returns the state of every producer id the log tracks, sorted by producer id
+// (DescribeProducers; the last stable offset will come from CurrentTxnFirstOffset). Each
+// entry is a copy.
+func (l *Log) Producers() []ProducerEntry { return l.producers.all() }
+
 // CheckProducerBatch runs CheckProducerBatch against this log's state for b's producer. The
 // replica calls it with its own append serialization held, then appends.
 func (l *Log) CheckProducerBatch(b record.Batch) (ProducerBatch, error) {

@@ -126,6 +126,18 @@ func (p *producerState) get(pid int64) (ProducerEntry, bool) {
 	return e.clone(), true
 }
 
+// all returns a copy of every entry, sorted by producer id.
+func (p *producerState) all() []ProducerEntry {
+	p.mu.RLock()
+	out := make([]ProducerEntry, 0, len(p.mu.producers))
+	for _, e := range p.mu.producers {
+		out = append(out, e.clone())
+	}
+	p.mu.RUnlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].ProducerID < out[j].ProducerID })
+	return out
+}
+
 // lastOffsets maps every producer id to the last offset of its newest batch (compaction
 // keeps those batches).
 func (p *producerState) lastOffsets() map[int64]int64 {

@@ -175,3 +175,38 @@ func TestCheckpointFormats(t *testing.T) {
 		}
 	}
 }
+
+// TestProducersList: Producers lists every tracked producer id, sorted, as copies, and
+// follows expiry.
+func TestProducersList(t *testing.T) {
+	clock := &fakeClock{ms: 1000}
+	l := openTestLog(t, NewMemFS(), clock, testConfig(), false, 0)
+	defer l.Close(context.Background())
+	for _, pid := range []int64{30, 10, 20} {
+		b := tb{base: l.LogEndOffset(), n: 2, ts: clock.ms, valueSize: 5, pid: pid, epoch: int16(pid / 10), seq: 4}.encode()
+		if _, err := l.Append(b); err != nil {
+			t.Fatal(err)
+		}
+		clock.advance(100)
+	}
+	l.Append(mkBatch(l.LogEndOffset(), 1, clock.ms, 5)) // no producer id
+	ps := l.Producers()
+	if len(ps) != 3 {
+		t.Fatalf("%d producers", len(ps))
+	}
+	for i, want := range []int64{10, 20, 30} {
+		if ps[i].ProducerID != want || ps[i].Epoch != int16(want/10) || ps[i].LastSeq() != 5 || ps[i].CurrentTxnFirstOffset != -1 {
+			t.Fatalf("entry %d: %+v", i, ps[i])
+		}
+	}
+	ps[0].Batches[0].LastSeq = 99 // a copy: the log's state must not change
+	if e, _ := l.Producer(10); e.LastSeq() != 5 {
+		t.Fatal("Producers returned the log's own state")
+	}
+	// Producers 30, 10 and 20 last wrote at 1001, 1101 and 1201; at 1300 an expiration of
+	// 150 ms leaves 20 alone.
+	l.ExpireProducers(150)
+	if ps := l.Producers(); len(ps) != 1 || ps[0].ProducerID != 20 {
+		t.Fatalf("after expiry: %+v", ps)
+	}
+}
