@@ -31,13 +31,19 @@ import (
 // for file regions. Reading the next request and writing earlier responses overlap with
 // handling, but never reorder.
 //
-// Shutdown paths:
-//   - graceful (client EOF, Server.Close): the reader stops and closes the frame queue; the
-//     processor finishes what was queued and closes the response queue; the writer writes
-//     what remains and closes the socket.
-//   - abort (protocol error, write failure, idle, panic, forced shutdown): the context is
+// Ending paths:
+//   - in order (client EOF, Server.Close, and after a protocol error, a handler panic or
+//     failure, or ErrCloseConnection): the reader stops and closes the frame queue; the
+//     processor finishes what was queued (or, after an error, drops it) and closes the
+//     response queue; the writer writes what remains; serve then closes the socket with
+//     lingerClose, so the client receives every response written.
+//     The reader stopping for a bad frame (too large, too slow, cut off by EOF) or for
+//     idleness ends the connection the same way.
+//   - abort (a socket read or write failure, a reset, forced shutdown): the context is
 //     cancelled and the socket closed at once; queued frames and responses are released
 //     without being handled or sent.
+//
+// Lock order: conn.ncMu is a leaf (it only guards nc against use after a handoff).
 type conn struct {
 	srv  *Server
 	l    *listener
@@ -55,6 +61,7 @@ type conn struct {
 	stopping  atomic.Bool
 	stopOnce  sync.Once
 	closeOnce sync.Once
+	aborted   atomic.Bool
 
 	frames    chan *frame
 	responses chan *outgoing
@@ -68,6 +75,10 @@ type conn struct {
 	// Reader-only: a handoff chosen on the first frame, and the 4 bytes it consumed.
 	handoff  *Handoff
 	consumed [4]byte
+	// handedOff is set once nc belongs to a handoff: from then on stopReading and
+	// closeSocket (called by Server.Close) must not touch it.
+	ncMu      sync.Mutex
+	handedOff bool
 
 	// Processor-only state.
 	principal             Principal
@@ -90,8 +101,8 @@ type outgoing struct {
 	afterSend []func()
 	ev        RequestEvent
 	queuedAt  time.Time
-	// closeConn marks the end of the connection: the writer aborts when it reaches it,
-	// after every response queued before it.
+	// closeConn marks the end of the connection: nothing follows it, and the socket is
+	// closed once the responses before it are written.
 	closeConn bool
 	// noEvent: no handler ran (a protocol error), so there is no request to report.
 	noEvent bool
@@ -147,17 +158,44 @@ func (c *conn) serve() {
 	c.cancel()
 
 	if h := c.handoff; h != nil {
-		// Nothing else touches nc now. Clear our deadlines and give it away.
-		_ = c.nc.SetDeadline(time.Time{})
-		c.srv.forget(c)
-		c.log.Debug("connection handed off")
-		if err := h.Fn(c.nc, c.consumed[:]); err != nil {
-			c.log.Debug("handoff refused the connection", slog.Any("err", err))
+		c.ncMu.Lock()
+		c.handedOff = !c.stopping.Load() // a stopping server closes it instead
+		c.ncMu.Unlock()
+		if c.handedOff {
+			// Nothing of ours touches nc any more: clear our deadlines and give it away.
+			_ = c.nc.SetDeadline(time.Time{})
+			c.srv.forget(c)
+			c.log.Debug("connection handed off")
+			if err := h.Fn(c.nc, c.consumed[:]); err != nil {
+				c.log.Debug("handoff refused the connection", slog.Any("err", err))
+			}
+			return
 		}
-		return
+	}
+	c.lingerClose()
+	c.srv.forget(c)
+}
+
+// lingerTimeout and lingerMaxBytes bound lingerClose.
+const (
+	lingerTimeout  = 500 * time.Millisecond
+	lingerMaxBytes = 1 << 20
+)
+
+// lingerClose runs after the reader, processor and writer have stopped (they set deadlines
+// on nc too). It ends a connection that is closing in order (client EOF, a protocol error after
+// the earlier responses, server shutdown): it sends FIN, then reads and discards what the
+// client still sends until it closes too (bounded in time and bytes), and only then closes.
+// Closing a socket with unread input makes the kernel send RST, and a client that receives
+// RST may lose the responses it has not read yet. An aborted connection is closed at once.
+func (c *conn) lingerClose() {
+	if tc, ok := c.nc.(*net.TCPConn); ok && !c.aborted.Load() && c.srv.ctx.Err() == nil {
+		if tc.CloseWrite() == nil {
+			_ = tc.SetReadDeadline(time.Now().Add(lingerTimeout))
+			_, _ = io.Copy(io.Discard, io.LimitReader(tc, lingerMaxBytes))
+		}
 	}
 	c.closeSocket()
-	c.srv.forget(c)
 }
 
 // stopReading makes the reader stop at the next frame boundary (or abandon a frame it is
@@ -168,19 +206,28 @@ func (c *conn) stopReading() {
 		close(c.stop)
 		// Wake a blocked Read. The reader re-checks stopping after every deadline it sets,
 		// so it cannot sleep past this.
-		_ = c.nc.SetReadDeadline(time.Unix(1, 0))
+		c.ncMu.Lock()
+		if !c.handedOff {
+			_ = c.nc.SetReadDeadline(time.Unix(1, 0))
+		}
+		c.ncMu.Unlock()
 	})
 }
 
 // abort ends the connection now: handlers see a cancelled context, queued work is dropped.
 func (c *conn) abort() {
+	c.aborted.Store(true)
 	c.cancel()
 	c.stopReading()
 	c.closeSocket()
 }
 
 func (c *conn) closeSocket() {
-	c.closeOnce.Do(func() { _ = c.nc.Close() })
+	c.ncMu.Lock()
+	defer c.ncMu.Unlock()
+	if !c.handedOff {
+		c.closeOnce.Do(func() { _ = c.nc.Close() })
+	}
 }
 
 func (c *conn) touch() { c.lastActiveNs.Store(time.Now().UnixNano()) }
@@ -215,26 +262,23 @@ func (c *conn) read() {
 	}
 }
 
+// readEnded logs why the reader stopped. Except after a read failure of the socket itself,
+// the connection then ends in order: requests read before are still answered.
 func (c *conn) readEnded(err error) {
 	switch {
 	case errors.Is(err, errStopped), errors.Is(err, errHandedOff):
-		return
 	case errors.Is(err, io.EOF):
 		c.log.Debug("client closed the connection")
-		return // graceful: queued requests are still answered
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		// The client stopped writing in the middle of a frame; what it sent before that is
-		// still answered.
 		c.log.Warn("client closed the connection in the middle of a frame", slog.Any("err", err))
-		return
 	case errors.Is(err, errIdle):
 		c.log.Debug("closing idle connection", slog.Duration("idle", c.srv.limits.Load().idle))
 	case errors.Is(err, errFrameSize), errors.Is(err, errSlowFrame):
 		c.log.Warn("closing connection", slog.Any("err", err))
 	default:
 		c.log.Debug("connection read failed", slog.Any("err", err))
+		c.abort()
 	}
-	c.abort()
 }
 
 // readFrame reads one frame: it waits for its first byte under the idle rule, then gives
@@ -272,7 +316,7 @@ func (c *conn) readFrame(first bool) (*frame, error) {
 	if !c.srv.reqBytes.acquire(int64(size), c.stop, c.ctx.Done()) {
 		return nil, errStopped
 	}
-	f := &frame{buf: getFrameBuf(int(size))}
+	f := getFrame(int(size))
 	deadline := time.Now().Add(c.frameTimeout(int64(size)))
 	if err := c.readFull(src, f.buf, deadline); err != nil {
 		c.releaseFrame(f)
@@ -365,8 +409,7 @@ func (c *conn) readFull(src io.Reader, b []byte, deadline time.Time) error {
 
 func (c *conn) releaseFrame(f *frame) {
 	c.srv.reqBytes.release(int64(len(f.buf)))
-	putFrameBuf(f.buf)
-	f.buf = nil
+	putFrame(f)
 }
 
 // ---- processor ----
@@ -483,7 +526,7 @@ func (c *conn) handle(f *frame) *outgoing {
 }
 
 // closeAfter ends the connection after the responses already queued: the reader stops, later
-// frames are dropped, and the writer closes the socket when it reaches the marker returned.
+// frames are dropped, and the socket is closed once the writer has passed the marker returned.
 // r may be nil when no handler ran.
 func (c *conn) closeAfter(r *Request, ev RequestEvent) *outgoing {
 	c.closeRequested = true
@@ -603,7 +646,8 @@ func (c *conn) writeBatch(batch []*outgoing, bufs [][]byte) [][]byte {
 	for i := 0; i < len(batch); {
 		out := batch[i]
 		if out.closeConn {
-			c.abort()
+			// Everything before the marker is written and the processor sends nothing after
+			// it; serve closes the socket (lingerClose) once the reader has stopped too.
 			out.finish(false, c.srv.obs)
 			c.inflight.Add(-1)
 			i++

@@ -3,6 +3,7 @@ package server
 import (
 	"math/bits"
 	"sync"
+	"time"
 
 	"github.com/sluicehq/sluice/internal/protocol/wire"
 )
@@ -116,28 +117,32 @@ const (
 	maxPooledWriterBytes = 1 << maxPooledShift
 )
 
+// framePools hold *frame values with their buffers, one pool per size class, so reading a
+// request allocates nothing in the steady state.
 var framePools [maxPooledShift - minPooledShift + 1]sync.Pool
 
-// getFrameBuf returns a buffer of length n, pooled when n fits a class.
-func getFrameBuf(n int) []byte {
+// getFrame returns a frame whose buf has length n, pooled when n fits a class.
+func getFrame(n int) *frame {
 	c := sizeClass(n)
 	if c < 0 {
-		return make([]byte, n)
+		return &frame{buf: make([]byte, n)}
 	}
-	if p, ok := framePools[c].Get().(*[]byte); ok {
-		return (*p)[:n]
+	if f, ok := framePools[c].Get().(*frame); ok {
+		f.buf = f.buf[:n]
+		return f
 	}
-	return make([]byte, n, 1<<(c+minPooledShift))
+	return &frame{buf: make([]byte, n, 1<<(c+minPooledShift))}
 }
 
-// putFrameBuf returns a buffer from getFrameBuf to its pool.
-func putFrameBuf(b []byte) {
-	c := sizeClass(cap(b))
-	if c < 0 || cap(b) != 1<<(c+minPooledShift) {
+// putFrame returns a frame from getFrame to its pool (frames above the largest class are
+// dropped).
+func putFrame(f *frame) {
+	c := sizeClass(cap(f.buf))
+	if c < 0 || cap(f.buf) != 1<<(c+minPooledShift) {
 		return
 	}
-	b = b[:0]
-	framePools[c].Put(&b)
+	f.readAt = time.Time{}
+	framePools[c].Put(f)
 }
 
 // sizeClass is the index of the smallest class holding n bytes, or -1 above the largest.

@@ -364,24 +364,24 @@ func (s *Server) Close(ctx context.Context) error {
 func (s *Server) admit(l *listener, nc net.Conn) (*conn, bool) {
 	ip := addrPort(nc.RemoteAddr()).Addr().Unmap()
 	lim := s.limits.Load()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.mu.closing {
-		nc.Close()
-		return nil, false
-	}
 	perIPMax := lim.maxPerIP
 	if n, ok := lim.perIPOverride[ip]; ok {
 		perIPMax = n
 	}
+	s.mu.Lock()
 	var reason RefuseReason
 	switch {
+	case s.mu.closing:
+		s.mu.Unlock()
+		nc.Close()
+		return nil, false
 	case l.kind == ClientListeners && s.mu.clientConns >= lim.maxConns:
 		reason = RefusedMaxConnections
 	case s.mu.perIP[ip] >= perIPMax:
 		reason = RefusedMaxConnectionsPerIP
 	}
 	if reason != "" {
+		s.mu.Unlock()
 		nc.Close()
 		s.obs.ConnectionRefused(l.cfg.Name, reason)
 		s.log.Warn("connection refused", slog.String("listener", l.cfg.Name),
@@ -395,6 +395,7 @@ func (s *Server) admit(l *listener, nc net.Conn) (*conn, bool) {
 		s.mu.clientConns++
 	}
 	s.connWG.Add(1)
+	s.mu.Unlock()
 	s.obs.ConnectionOpened(l.cfg.Name)
 	return c, true
 }

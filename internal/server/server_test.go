@@ -995,3 +995,24 @@ func TestReconfigureConnectionLimits(t *testing.T) {
 	s.Reconfigure(testConfig(t, nil))
 	dial(t, s.addr()).apiVersions(3)
 }
+
+// TestCloseDeliversEarlierResponses: when a bad request closes the connection, the answers to
+// the requests before it still reach the client, even though it kept sending (closing a
+// socket with unread input sends RST, which would destroy them; lingerClose prevents it).
+func TestCloseDeliversEarlierResponses(t *testing.T) {
+	s := startServer(t, nil, nil)
+	junk := bytes.Repeat([]byte{0xAB}, 200<<10)
+	for i := range 20 {
+		c := dial(t, s.addr())
+		var b []byte
+		b = append(b, requestFrame(t, 3, int32(i), message.NewApiVersionsRequest())...)
+		b = append(b, 0, 0, 0, 6, 0x7f, 0x7f, 0, 0, 0, 0) // unknown API key 32639
+		b = append(b, junk...)
+		go c.Write(b) // may block until the server drains it
+		if corr, _ := c.recv(message.KeyApiVersions, 3); corr != int32(i) {
+			t.Fatalf("correlation %d", corr)
+		}
+		c.expectClosed()
+		c.Close()
+	}
+}

@@ -169,14 +169,14 @@ func TestFramePool(t *testing.T) {
 			t.Errorf("sizeClass(%d) = %d, want %d", tt.n, got, tt.class)
 		}
 	}
-	b := getFrameBuf(3000)
-	if len(b) != 3000 || cap(b) != 4096 {
-		t.Fatalf("len %d cap %d", len(b), cap(b))
+	f := getFrame(3000)
+	if len(f.buf) != 3000 || cap(f.buf) != 4096 {
+		t.Fatalf("len %d cap %d", len(f.buf), cap(f.buf))
 	}
-	putFrameBuf(b)
-	big := getFrameBuf(2 << 20)
-	if len(big) != 2<<20 {
-		t.Fatal(len(big))
+	putFrame(f)
+	big := getFrame(2 << 20)
+	if len(big.buf) != 2<<20 {
+		t.Fatal(len(big.buf))
 	}
-	putFrameBuf(big) // dropped, not pooled
+	putFrame(big) // dropped, not pooled
 }
