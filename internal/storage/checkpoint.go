@@ -17,6 +17,7 @@ const (
 	recoveryPointCheckpointFile = "recovery-point-offset-checkpoint"
 	logStartCheckpointFile      = "log-start-offset-checkpoint"
 	cleanerCheckpointFile       = "cleaner-offset-checkpoint"
+	highWatermarkCheckpointFile = "replication-offset-checkpoint"
 	cleanShutdownFile           = ".kafka_cleanshutdown"
 
 	// checkpointLimitBytes bounds what we read of a checkpoint: 64 MiB holds millions of

@@ -15,6 +15,7 @@
 //	  log-start-offset-checkpoint           offset checkpoint
 //	  cleaner-offset-checkpoint             offset checkpoint: first offset not yet compacted,
 //	                                        for logs whose cleanup.policy compacts
+//	  replication-offset-checkpoint         offset checkpoint: high watermark per partition
 //	  <topic>-<partition>/
 //	    00000000000000000000.log            segment: record batches back to back
 //	    00000000000000000000.index          sparse offset index
@@ -63,7 +64,7 @@
 // final entry for its max timestamp, so a reopen finds it without scanning.
 //
 // # Offset checkpoints (recovery-point-offset-checkpoint, log-start-offset-checkpoint,
-// cleaner-offset-checkpoint)
+// cleaner-offset-checkpoint, replication-offset-checkpoint)
 //
 //	0                       version
 //	2                       number of entries
@@ -98,11 +99,15 @@
 // snapshot, as in Kafka; the in-memory state keeps five for duplicate detection.
 //
 // The Manager writes the recovery-point and log-start checkpoints every
-// log.flush.offset.checkpoint.interval.ms and at Close; the cleaner checkpoint after every
+// log.flush.offset.checkpoint.interval.ms and at Close; replication-offset-checkpoint (each
+// log's SetHighWatermark value; logs that never had one are left out) every
+// replica.high.watermark.checkpoint.interval.ms when it changed, and at Close; the cleaner checkpoint after every
 // compaction pass and at Close; recovery-point and cleaner checkpoints again right after a
 // truncation (as Kafka does), so that data written over a truncated range is never taken for
 // durable or cleaned after a restart. A cleaner entry below the log start or past the log end
-// is ignored at open (the whole log is then dirty).
+// is ignored at open (the whole log is then dirty); a high watermark is clamped to [log
+// start, log end] (Log.CheckpointedHighWatermark) and becomes the log's high watermark until
+// the replica sets one.
 //
 // All text checkpoints are replaced atomically: written to <name>.tmp, fsynced, renamed over
 // <name>, directory fsynced.

@@ -43,6 +43,12 @@ type LogOptions struct {
 	// answered at batch level by timestamp lookups.
 	MaxDecompressedBatchBytes int
 
+	// HighWatermark from replication-offset-checkpoint, when HighWatermarkKnown. The log
+	// starts with it (clamped to [log start, log end], as Kafka does) as its high watermark
+	// and reports it from CheckpointedHighWatermark; otherwise the high watermark is unknown
+	// until SetHighWatermark (the log end counts as replicated).
+	HighWatermark      int64
+	HighWatermarkKnown bool
 	// CleanerPoint is the first offset not yet compacted, from cleaner-offset-checkpoint;
 	// outside [log start, log end] (0 included: unknown) the whole log counts as dirty.
 	CleanerPoint int64
@@ -99,6 +105,8 @@ type Log struct {
 	logStart atomic.Int64
 	logEnd   atomic.Int64
 	hw       atomic.Int64 // -1 until SetHighWatermark: the log end counts as replicated
+	// openHW is the high watermark the log was opened with (CheckpointedHighWatermark).
+	openHW int64
 
 	appendedRecords atomic.Int64 // since open
 	flushedRecords  atomic.Int64 // appendedRecords as of the start of the last flush
@@ -186,9 +194,19 @@ func (l *Log) LogStartOffset() int64 { return l.logStart.Load() }
 // LogEndOffset is the offset the next appended batch gets.
 func (l *Log) LogEndOffset() int64 { return l.logEnd.Load() }
 
+// CheckpointedHighWatermark is the high watermark the log was opened with: the
+// replication-offset-checkpoint entry clamped to [log start, log end], or the log start
+// offset when there was none. A replica restarting starts its high watermark here, as
+// Kafka's does.
+func (l *Log) CheckpointedHighWatermark() int64 { return l.openHW }
+
 // SetHighWatermark tells the log how far its data is replicated. Retention and compaction
 // never touch data at or above it. Until it is called the log end offset is used.
 func (l *Log) SetHighWatermark(hw int64) { l.hw.Store(hw) }
+
+// replicatedHighWatermark is the last value SetHighWatermark stored (or the one the log was
+// opened with), -1 when unknown: what replication-offset-checkpoint records.
+func (l *Log) replicatedHighWatermark() int64 { return l.hw.Load() }
 
 func (l *Log) highWatermark() int64 {
 	if hw := l.hw.Load(); hw >= 0 {

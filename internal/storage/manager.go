@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -30,9 +31,12 @@ type ManagerOptions struct {
 	RetentionCheckIntervalMs int64 // log.retention.check.interval.ms (300000)
 	FlushCheckIntervalMs     int64 // how often flush.ms deadlines are checked (1000)
 	CheckpointIntervalMs     int64 // log.flush.offset.checkpoint.interval.ms (60000)
-	ProducerIDExpirationMs   int64 // producer.id.expiration.ms (86400000)
-	CleanerThreads           int   // log.cleaner.threads (1); negative disables compaction
-	CleanerBackoffMs         int64 // log.cleaner.backoff.ms (15000)
+	// HighWatermarkCheckpointIntervalMs is replica.high.watermark.checkpoint.interval.ms
+	// (5000): how often replication-offset-checkpoint is written.
+	HighWatermarkCheckpointIntervalMs int64
+	ProducerIDExpirationMs            int64 // producer.id.expiration.ms (86400000)
+	CleanerThreads                    int   // log.cleaner.threads (1); negative disables compaction
+	CleanerBackoffMs                  int64 // log.cleaner.backoff.ms (15000)
 	// CleanerMaxKeys bounds the keys one compaction pass remembers (Kafka sizes this from
 	// log.cleaner.dedupe.buffer.size; 1<<20 keys by default). A pass that would need more
 	// stops early and the rest is cleaned by the next pass.
@@ -63,6 +67,7 @@ func (o *ManagerOptions) ensureDefaults() {
 	def(&o.RetentionCheckIntervalMs, 300_000)
 	def(&o.FlushCheckIntervalMs, 1000)
 	def(&o.CheckpointIntervalMs, 60_000)
+	def(&o.HighWatermarkCheckpointIntervalMs, 5000)
 	def(&o.ProducerIDExpirationMs, 86_400_000)
 	def(&o.CleanerBackoffMs, 15_000)
 	if o.CleanerThreads == 0 {
@@ -94,6 +99,9 @@ type Manager struct {
 	// ckptMu serializes writing the log dir's checkpoint files (housekeeping, the
 	// cleaner, truncations, Close); it is taken before Manager.mu.
 	ckptMu sync.Mutex
+	// lastHWCheckpoint is the content last written to replication-offset-checkpoint
+	// (guarded by ckptMu): an unchanged checkpoint is not written again.
+	lastHWCheckpoint []byte
 
 	cleaner *cleaner
 	stop    chan struct{}
@@ -102,7 +110,8 @@ type Manager struct {
 
 // foundState is one partition's entries in the log dir's checkpoints at open.
 type foundState struct {
-	recoveryPoint, logStart, cleanerPoint int64
+	recoveryPoint, logStart, cleanerPoint, highWatermark int64
+	hasHighWatermark                                     bool
 	// inRecoveryCheckpoint: the recovery-point checkpoint named the partition, so a clean
 	// shutdown marker covers it.
 	inRecoveryCheckpoint bool
@@ -133,12 +142,19 @@ func OpenManager(ctx context.Context, opts ManagerOptions) (*Manager, error) {
 		// Only costs a full pass over each compacted log.
 		m.logger.Warn("cleaner offset checkpoint unreadable", "err", err)
 	}
+	highWatermarks, err := m.readCheckpoint(highWatermarkCheckpointFile)
+	if err != nil {
+		// Replicas then start their high watermarks at the log start, as if new.
+		m.logger.Warn("replication offset checkpoint unreadable", "err", err)
+	}
 	m.mu.found = map[TopicPartition]foundState{}
-	for _, cp := range []map[TopicPartition]int64{recoveryPoints, logStarts, cleanerPoints} {
+	for _, cp := range []map[TopicPartition]int64{recoveryPoints, logStarts, cleanerPoints, highWatermarks} {
 		for tp := range cp {
 			_, inRP := recoveryPoints[tp]
+			hw, hasHW := highWatermarks[tp]
 			m.mu.found[tp] = foundState{recoveryPoint: recoveryPoints[tp], logStart: logStarts[tp],
-				cleanerPoint: cleanerPoints[tp], inRecoveryCheckpoint: inRP}
+				cleanerPoint: cleanerPoints[tp], highWatermark: hw, hasHighWatermark: hasHW,
+				inRecoveryCheckpoint: inRP}
 		}
 	}
 	m.deleter = newDeleter(fsys, m.logger, opts.Now)
@@ -230,6 +246,8 @@ func (m *Manager) openLog(ctx context.Context, tp TopicPartition, id TopicID, cf
 		RecoveryPoint:             found.recoveryPoint,
 		LogStartOffset:            found.logStart,
 		CleanerPoint:              found.cleanerPoint,
+		HighWatermark:             found.highWatermark,
+		HighWatermarkKnown:        found.hasHighWatermark,
 		MaxDecompressedBatchBytes: m.opts.MaxDecompressedBatchBytes,
 		deleter:                   m.deleter,
 		onTruncate:                m.truncated,
@@ -310,6 +328,7 @@ func (m *Manager) housekeeping() {
 	tick := time.NewTicker(time.Duration(m.opts.FlushCheckIntervalMs) * time.Millisecond)
 	defer tick.Stop()
 	lastRetention, lastCheckpoint := m.opts.Now().UnixMilli(), m.opts.Now().UnixMilli()
+	lastHWCheckpoint := lastCheckpoint
 	for {
 		select {
 		case <-m.stop:
@@ -326,6 +345,12 @@ func (m *Manager) housekeeping() {
 		if now-lastRetention >= m.opts.RetentionCheckIntervalMs {
 			lastRetention = now
 			m.RunRetention()
+		}
+		if now-lastHWCheckpoint >= m.opts.HighWatermarkCheckpointIntervalMs {
+			lastHWCheckpoint = now
+			if err := m.WriteHighWatermarkCheckpoint(); err != nil {
+				m.logger.Warn("replication offset checkpoint write failed", "err", err)
+			}
 		}
 		if now-lastCheckpoint >= m.opts.CheckpointIntervalMs {
 			lastCheckpoint = now
@@ -380,6 +405,34 @@ func (m *Manager) writeCleanerCheckpointLocked(logs []*Log) error {
 	return m.writeCheckpointLocked(cleanerCheckpointFile, cp)
 }
 
+// WriteHighWatermarkCheckpoint writes replication-offset-checkpoint: every log's high
+// watermark as last given to SetHighWatermark (logs that never had one are left out). The
+// housekeeping does it every HighWatermarkCheckpointIntervalMs and Close at the end; it is
+// skipped when nothing changed since the last write.
+func (m *Manager) WriteHighWatermarkCheckpoint() error {
+	m.ckptMu.Lock()
+	defer m.ckptMu.Unlock()
+	return m.writeHighWatermarkCheckpointLocked(m.Logs())
+}
+
+func (m *Manager) writeHighWatermarkCheckpointLocked(logs []*Log) error {
+	hws := make(map[TopicPartition]int64, len(logs))
+	for _, l := range logs {
+		if hw := l.replicatedHighWatermark(); hw >= 0 {
+			hws[l.tp] = hw
+		}
+	}
+	data := EncodeOffsetCheckpoint(hws)
+	if bytes.Equal(data, m.lastHWCheckpoint) {
+		return nil
+	}
+	if err := writeFileAtomic(m.opts.FS, filepath.Join(m.opts.Dir, highWatermarkCheckpointFile), data); err != nil {
+		return err
+	}
+	m.lastHWCheckpoint = data
+	return nil
+}
+
 // cleaned records a finished compaction pass in cleaner-offset-checkpoint.
 func (m *Manager) cleaned() {
 	m.ckptMu.Lock()
@@ -432,9 +485,11 @@ func (m *Manager) Close(ctx context.Context) error {
 	m.deleter.close()
 	if err == nil {
 		m.ckptMu.Lock()
+		logs := m.Logs()
 		err = errors.Join(m.writeCheckpointLocked(recoveryPointCheckpointFile, rp),
 			m.writeCheckpointLocked(logStartCheckpointFile, ls),
-			m.writeCleanerCheckpointLocked(m.Logs()))
+			m.writeCleanerCheckpointLocked(logs),
+			m.writeHighWatermarkCheckpointLocked(logs))
 		m.ckptMu.Unlock()
 	}
 	if err == nil {

@@ -274,3 +274,68 @@ func TestCleanerOffsetCheckpoint(t *testing.T) {
 		})
 	}
 }
+
+// TestHighWatermarkCheckpoint: the high watermarks given to SetHighWatermark are written to
+// replication-offset-checkpoint (by the housekeeping and at Close) and come back, clamped to
+// the log, as CheckpointedHighWatermark after a restart; a log without an entry starts at its
+// log start.
+func TestHighWatermarkCheckpoint(t *testing.T) {
+	clock := &fakeClock{ms: 1_000_000}
+	fsys := NewMemFS()
+	opts := ManagerOptions{Dir: "/data", FS: fsys, Logger: quietLogger(), Now: clock.now, DefaultConfig: testConfig(),
+		CleanerThreads: -1}
+	ctx := context.Background()
+	m, err := OpenManager(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tps := []TopicPartition{{"a", 0}, {"b", 0}, {"c", 0}}
+	for _, tp := range tps {
+		l, err := m.GetOrCreateLog(ctx, tp, TopicID{}, testConfig())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 10; i++ {
+			l.Append(mkBatch(l.LogEndOffset(), 1, 1, 10))
+		}
+	}
+	la, _ := m.Log(tps[0])
+	lb, _ := m.Log(tps[1])
+	la.SetHighWatermark(7)
+	lb.SetHighWatermark(10)
+	// c never gets a high watermark.
+	if err := m.WriteHighWatermarkCheckpoint(); err != nil {
+		t.Fatal(err)
+	}
+	data, err := fsys.ReadAll("/data/" + highWatermarkCheckpointFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(data) != "0\n2\na 0 7\nb 0 10\n" {
+		t.Fatalf("checkpoint %q", data)
+	}
+	la.SetHighWatermark(8)
+	if err := m.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Power loss after the clean close, then b loses its tail to recovery: its high
+	// watermark is clamped to the log end.
+	after := fsys.Crash(true)
+	seg := "/data/b-0/" + segmentFileName(0, logSuffix)
+	raw, _ := after.ReadAll(seg)
+	after.WriteAll(seg, raw[:len(raw)-10])
+	after.Remove("/data/" + cleanShutdownFile)
+	opts.FS = after
+	m2, err := OpenManager(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m2.Close(ctx)
+	want := map[TopicPartition]int64{tps[0]: 8, tps[1]: 9, tps[2]: 0}
+	for tp, w := range want {
+		l, _ := m2.Log(tp)
+		if got := l.CheckpointedHighWatermark(); got != w {
+			t.Errorf("%s: checkpointed high watermark %d, want %d", tp, got, w)
+		}
+	}
+}

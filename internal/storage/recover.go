@@ -205,7 +205,13 @@ func (l *Log) load(ctx context.Context, opts LogOptions) error {
 		if err := l.truncateFullyLocked(l.logStart.Load()); err != nil {
 			return err
 		}
+		l.openHW = l.logStart.Load()
 		return nil
+	}
+	l.openHW = l.logStart.Load()
+	if opts.HighWatermarkKnown {
+		l.openHW = min(max(opts.HighWatermark, l.logStart.Load()), leo)
+		l.hw.Store(l.openHW)
 	}
 	// Kafka's rule for the checkpointed first dirty offset: below the log start or past the
 	// log end (data lost at the tail) it is not trusted and the whole log is dirty.
