@@ -6,8 +6,10 @@ import (
 	"io/fs"
 
 	"github.com/sluicehq/sluice/internal/config"
+	"github.com/sluicehq/sluice/internal/controller"
 	"github.com/sluicehq/sluice/internal/protocol/kerr"
 	"github.com/sluicehq/sluice/internal/record"
+	"github.com/sluicehq/sluice/internal/replica"
 	"github.com/sluicehq/sluice/internal/storage"
 )
 
@@ -24,36 +26,73 @@ var (
 
 // errorTable maps domain errors to Kafka error codes: the ONE place where that happens
 // (STYLE.md, convention 4). ErrorCode walks it in order and the first entry that errors.Is
-// matches wins, so a finer error must come before the coarser one it wraps.
+// matches wins, so a finer error must come before a coarser one it may wrap: the decisions of
+// the packages nearest the request (config's read-only keys, replica, controller) come before
+// the record and storage errors they wrap.
 //
 // A *kerr.Error anywhere in the chain wins over the table: a handler that already knows the
 // code returns (or wraps) the kerr value.
 //
-// Sentinels still to be added by the handler authors, once their packages export them
-// (each package documents the code it expects):
-//
-//   - internal/replica: ErrNotLeader → NOT_LEADER_OR_FOLLOWER, ErrUnknownPartition →
-//     UNKNOWN_TOPIC_OR_PARTITION, ErrFencedLeaderEpoch → FENCED_LEADER_EPOCH,
-//     ErrUnknownLeaderEpoch → UNKNOWN_LEADER_EPOCH, ErrOffsetNotAvailable →
-//     OFFSET_NOT_AVAILABLE, ErrUnknownProducerID → UNKNOWN_PRODUCER_ID,
-//     ErrInvalidRequiredAcks → INVALID_REQUIRED_ACKS, ErrNotEnoughReplicas →
-//     NOT_ENOUGH_REPLICAS, ErrNotEnoughReplicasAfterAppend →
-//     NOT_ENOUGH_REPLICAS_AFTER_APPEND, ErrTimeout → REQUEST_TIMED_OUT (its
-//     ErrOffsetOutOfRange, ErrOutOfOrderSequence and ErrInvalidProducerEpoch are the storage
-//     sentinels already listed below).
-//   - internal/metadata and internal/controller: unknown topic / topic id
-//     (UNKNOWN_TOPIC_OR_PARTITION, UNKNOWN_TOPIC_ID), topic exists (TOPIC_ALREADY_EXISTS),
-//     invalid topic name (INVALID_TOPIC_EXCEPTION), invalid partitions / replication factor
-//     / assignment (INVALID_PARTITIONS, INVALID_REPLICATION_FACTOR,
-//     INVALID_REPLICA_ASSIGNMENT), not the active controller (NOT_CONTROLLER), stale broker
-//     epoch (STALE_BROKER_EPOCH), broker not registered (BROKER_ID_NOT_REGISTERED), topic
-//     deletion disabled (TOPIC_DELETION_DISABLED), policy violations (POLICY_VIOLATION).
-//   - internal/group and internal/txn answer in protocol terms already (they may return
-//     kerr values directly).
+// Not mapped on purpose (they never reach a client; if one does, it is logged and answered
+// UNKNOWN_SERVER_ERROR): replica.ErrStaleLeaderEpoch, ErrNotFollower, ErrTooManyWaiters;
+// storage.ErrInvalidOffset, ErrLogExists; metadata's errors. Handler authors add entries
+// here for new sentinels (group and txn coordinators answer in kerr values already).
 var errorTable = []struct {
 	err  error
 	code *kerr.Error
 }{
+	// internal/config decides these before anyone wraps them in "invalid config".
+	{config.ErrReadOnly, kerr.InvalidRequest},
+	{config.ErrPerBrokerOnly, kerr.InvalidRequest},
+
+	// internal/replica: the partition replica (Produce, Fetch, ListOffsets, DeleteRecords, …).
+	{replica.ErrNotLeader, kerr.NotLeaderOrFollower},
+	// The Metadata-aware handler answers NOT_LEADER_OR_FOLLOWER instead when its metadata
+	// knows the partition, as Kafka does.
+	{replica.ErrUnknownPartition, kerr.UnknownTopicOrPartition},
+	{replica.ErrFencedLeaderEpoch, kerr.FencedLeaderEpoch},
+	{replica.ErrUnknownLeaderEpoch, kerr.UnknownLeaderEpoch},
+	{replica.ErrOffsetNotAvailable, kerr.OffsetNotAvailable},
+	{replica.ErrUnknownProducerID, kerr.UnknownProducerID},
+	{replica.ErrInvalidRequiredAcks, kerr.InvalidRequiredAcks},
+	{replica.ErrNotEnoughReplicasAfterAppend, kerr.NotEnoughReplicasAfterAppend},
+	{replica.ErrNotEnoughReplicas, kerr.NotEnoughReplicas},
+	{replica.ErrTimeout, kerr.RequestTimedOut},
+	{replica.ErrCorruptMessage, kerr.CorruptMessage},
+	{replica.ErrMessageTooLarge, kerr.MessageTooLarge},
+	{replica.ErrRecordListTooLarge, kerr.RecordListTooLarge},
+	{replica.ErrUnsupportedCompressionType, kerr.UnsupportedCompressionType},
+	{replica.ErrPolicyViolation, kerr.PolicyViolation},
+	{replica.ErrStorage, kerr.KafkaStorageError},
+	// A closed manager is a broker shutting down: the client should go elsewhere.
+	{replica.ErrClosed, kerr.NotLeaderOrFollower},
+	// replica.ErrOffsetOutOfRange, ErrOutOfOrderSequence, ErrInvalidProducerEpoch,
+	// ErrInvalidRecord, ErrInvalidTimestamp and ErrInvalidConfig are the storage and record
+	// sentinels below.
+
+	// internal/controller: topic and cluster changes (CreateTopics, DeleteTopics,
+	// CreatePartitions, AlterConfigs, BrokerRegistration, BrokerHeartbeat, AlterPartition).
+	{controller.ErrNotController, kerr.NotController},
+	{controller.ErrClosed, kerr.NotController},
+	{controller.ErrTopicExists, kerr.TopicAlreadyExists},
+	{controller.ErrUnknownTopic, kerr.UnknownTopicOrPartition},
+	{controller.ErrUnknownTopicID, kerr.UnknownTopicID},
+	{controller.ErrInvalidTopic, kerr.InvalidTopicException},
+	{controller.ErrInvalidPartitions, kerr.InvalidPartitions},
+	{controller.ErrInvalidReplicationFactor, kerr.InvalidReplicationFactor},
+	{controller.ErrInvalidReplicaAssignment, kerr.InvalidReplicaAssignment},
+	{controller.ErrInvalidConfig, kerr.InvalidConfig},
+	{controller.ErrInvalidRequest, kerr.InvalidRequest},
+	{controller.ErrTopicDeletionDisabled, kerr.TopicDeletionDisabled},
+	{controller.ErrStaleBrokerEpoch, kerr.StaleBrokerEpoch},
+	{controller.ErrBrokerIDNotRegistered, kerr.BrokerIDNotRegistered},
+	{controller.ErrDuplicateBrokerRegistration, kerr.DuplicateBrokerRegistration},
+	{controller.ErrUnsupportedVersion, kerr.UnsupportedVersion},
+	{controller.ErrFencedLeaderEpoch, kerr.FencedLeaderEpoch},
+	{controller.ErrNotLeaderOrFollower, kerr.NotLeaderOrFollower},
+	{controller.ErrInvalidUpdateVersion, kerr.InvalidUpdateVersion},
+	{controller.ErrIneligibleReplica, kerr.IneligibleReplica},
+
 	// internal/record: batch validation (Produce).
 	{record.ErrShortBatch, kerr.CorruptMessage},
 	{record.ErrCorrupt, kerr.CorruptMessage},
@@ -63,6 +102,7 @@ var errorTable = []struct {
 	{record.ErrMagic, kerr.InvalidRecord},
 	{record.ErrTooLarge, kerr.MessageTooLarge},
 	{record.ErrCompression, kerr.UnsupportedCompressionType},
+	// Before ErrInvalidRecord: one batch can fail both ways, and Kafka reports the timestamp.
 	{record.ErrInvalidTimestamp, kerr.InvalidTimestamp},
 	// ErrMissingKey, ErrControlBatch, ErrOffsetRange, ErrOffsetDeltas, ErrSequence and
 	// ErrBatchCount all wrap ErrInvalidRecord.
@@ -85,8 +125,6 @@ var errorTable = []struct {
 	{storage.ErrClosed, kerr.NotLeaderOrFollower},
 
 	// internal/config: topic and broker config validation.
-	{config.ErrReadOnly, kerr.InvalidRequest},
-	{config.ErrPerBrokerOnly, kerr.InvalidRequest},
 	{config.ErrSyntax, kerr.InvalidConfig},
 	{config.ErrInvalidValue, kerr.InvalidConfig},
 	{config.ErrUnknownTopicConfig, kerr.InvalidConfig},

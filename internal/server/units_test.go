@@ -10,9 +10,11 @@ import (
 	"testing"
 
 	"github.com/sluicehq/sluice/internal/config"
+	"github.com/sluicehq/sluice/internal/controller"
 	"github.com/sluicehq/sluice/internal/protocol/kerr"
 	"github.com/sluicehq/sluice/internal/protocol/message"
 	"github.com/sluicehq/sluice/internal/record"
+	"github.com/sluicehq/sluice/internal/replica"
 	"github.com/sluicehq/sluice/internal/storage"
 )
 
@@ -44,6 +46,22 @@ func TestErrorCode(t *testing.T) {
 		{config.ErrReadOnly, kerr.InvalidRequest, true},
 		{context.DeadlineExceeded, kerr.RequestTimedOut, true},
 		{kerr.NotController, kerr.NotController, true},
+		{replica.ErrNotLeader, kerr.NotLeaderOrFollower, true},
+		{replica.ErrNotEnoughReplicasAfterAppend, kerr.NotEnoughReplicasAfterAppend, true},
+		{replica.ErrNotEnoughReplicas, kerr.NotEnoughReplicas, true},
+		{replica.ErrTimeout, kerr.RequestTimedOut, true},
+		{replica.ErrOffsetOutOfRange, kerr.OffsetOutOfRange, true},
+		{replica.ErrClosed, kerr.NotLeaderOrFollower, true},
+		// The replica's verdict wins over the record error it wraps.
+		{fmt.Errorf("%w: %w", replica.ErrCorruptMessage, record.ErrCompression), kerr.CorruptMessage, true},
+		// A timestamp failure in a batch that also has keyless records reports the timestamp.
+		{errors.Join(record.ErrInvalidRecord, record.ErrInvalidTimestamp), kerr.InvalidTimestamp, true},
+		{&controller.NotControllerError{LeaderID: 2}, kerr.NotController, true},
+		{&controller.Error{Kind: controller.ErrTopicExists, Msg: "topic t exists"}, kerr.TopicAlreadyExists, true},
+		// A read-only key inside controller's invalid-config error is INVALID_REQUEST.
+		{&controller.Error{Kind: controller.ErrInvalidConfig, Msg: "x", Cause: config.ErrReadOnly}, kerr.InvalidRequest, true},
+		{&controller.Error{Kind: controller.ErrInvalidConfig, Msg: "x", Cause: config.ErrInvalidValue}, kerr.InvalidConfig, true},
+		{replica.ErrTooManyWaiters, kerr.UnknownServerError, false},
 		{errors.New("mystery"), kerr.UnknownServerError, false},
 	}
 	for _, tt := range tests {
