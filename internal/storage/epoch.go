@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"fmt"
 	"path/filepath"
 	"sort"
 	"sync"
@@ -55,6 +56,29 @@ func (c *epochCache) assign(epoch int32, startOffset int64) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	es := c.mu.entries
+	for len(es) > 0 && es[len(es)-1].StartOffset >= startOffset {
+		es = es[:len(es)-1]
+	}
+	c.mu.entries = append(es[:len(es):len(es)], EpochEntry{Epoch: epoch, StartOffset: startOffset})
+	return c.writeLocked()
+}
+
+// assignExplicit records a new leader epoch at election (Log.AssignEpoch): epochs only
+// grow, the same epoch again changes nothing, and entries starting at or after startOffset
+// give way (Kafka's rule for non-monotonic entries).
+func (c *epochCache) assignExplicit(epoch int32, startOffset int64) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	es := c.mu.entries
+	if n := len(es); n > 0 {
+		latest := es[n-1]
+		if epoch < latest.Epoch {
+			return fmt.Errorf("%w: epoch %d, latest %d", ErrStaleLeaderEpoch, epoch, latest.Epoch)
+		}
+		if epoch == latest.Epoch {
+			return nil
+		}
+	}
 	for len(es) > 0 && es[len(es)-1].StartOffset >= startOffset {
 		es = es[:len(es)-1]
 	}

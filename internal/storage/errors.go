@@ -23,6 +23,9 @@ var (
 	ErrLogNotFound = errors.New("storage: log not found")
 	// ErrInvalidConfig: Config.Validate rejected a value (INVALID_CONFIG).
 	ErrInvalidConfig = errors.New("storage: invalid config")
+	// ErrStaleLeaderEpoch: AssignEpoch was given an epoch older than the newest one the
+	// log's leader epoch cache holds (epochs only grow).
+	ErrStaleLeaderEpoch = errors.New("storage: leader epoch older than the latest")
 	// ErrInconsistentTopicID: partition.metadata names another topic id than the caller.
 	ErrInconsistentTopicID = errors.New("storage: inconsistent topic id")
 

@@ -719,6 +719,28 @@ func (l *Log) LatestEpoch() int32 {
 	return -1
 }
 
+// AssignEpoch records in the leader epoch cache that epoch starts at startOffset, as Kafka's
+// replica does when it becomes leader (the epoch's first batch then changes nothing). The
+// cache keeps its invariants: epochs strictly increase (an older epoch is
+// ErrStaleLeaderEpoch, the latest one again is a no-op) and start offsets do not decrease
+// (entries starting at or after startOffset are dropped first, as Kafka does).
+// startOffset must lie in [0, log end]; callers pass the log end offset under their append
+// serialization. The entry is persisted with the cache (see the durability contract).
+func (l *Log) AssignEpoch(epoch int32, startOffset int64) error {
+	if epoch < 0 {
+		return fmt.Errorf("%w: epoch %d", ErrStaleLeaderEpoch, epoch)
+	}
+	l.writeMu.Lock()
+	defer l.writeMu.Unlock()
+	if l.closed.Load() {
+		return ErrClosed
+	}
+	if leo := l.logEnd.Load(); startOffset < 0 || startOffset > leo {
+		return fmt.Errorf("%w: epoch %d start %d, log end %d", ErrOffsetOutOfRange, epoch, startOffset, leo)
+	}
+	return l.epochs.assignExplicit(epoch, startOffset)
+}
+
 // EpochEntries returns the leader epoch cache (epoch, start offset), oldest first.
 func (l *Log) EpochEntries() []EpochEntry { return l.epochs.snapshot() }
 

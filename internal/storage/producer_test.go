@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/sluicehq/sluice/internal/record"
@@ -208,5 +209,60 @@ func TestProducersList(t *testing.T) {
 	l.ExpireProducers(150)
 	if ps := l.Producers(); len(ps) != 1 || ps[0].ProducerID != 20 {
 		t.Fatalf("after expiry: %+v", ps)
+	}
+}
+
+// TestAssignEpoch: a leader records its epoch at election; the cache stays monotonic and
+// the epoch's first batch adds nothing; truncation and restarts keep the rules.
+func TestAssignEpoch(t *testing.T) {
+	fsys := NewMemFS()
+	clock := &fakeClock{ms: 1}
+	l := openTestLog(t, fsys, clock, testConfig(), false, 0)
+	appendEpoch := func(epoch int32, n int) {
+		t.Helper()
+		if _, err := l.Append(tb{base: l.LogEndOffset(), n: n, ts: 1, valueSize: 5, leaderEpoch: epoch}.encode()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	steps := []struct {
+		name    string
+		do      func() error
+		wantErr error
+		want    string
+	}{
+		{"first election", func() error { return l.AssignEpoch(3, 0) }, nil, "[{3 0}]"},
+		{"first batch adds nothing", func() error { appendEpoch(3, 4); return nil }, nil, "[{3 0}]"},
+		{"same epoch again", func() error { return l.AssignEpoch(3, 4) }, nil, "[{3 0}]"},
+		{"older epoch", func() error { return l.AssignEpoch(2, 4) }, ErrStaleLeaderEpoch, "[{3 0}]"},
+		{"negative epoch", func() error { return l.AssignEpoch(-1, 4) }, ErrStaleLeaderEpoch, "[{3 0}]"},
+		{"past the log end", func() error { return l.AssignEpoch(5, 5) }, ErrOffsetOutOfRange, "[{3 0}]"},
+		{"new leader", func() error { return l.AssignEpoch(5, 4) }, nil, "[{3 0} {5 4}]"},
+		{"epoch without data replaced", func() error { return l.AssignEpoch(6, 4) }, nil, "[{3 0} {6 4}]"},
+		{"data in 6", func() error { appendEpoch(6, 2); return nil }, nil, "[{3 0} {6 4}]"},
+		{"truncation below 6", func() error { return l.TruncateTo(4) }, nil, "[{3 0}]"},
+		{"elected again", func() error { return l.AssignEpoch(7, 4) }, nil, "[{3 0} {7 4}]"},
+	}
+	for _, s := range steps {
+		err := s.do()
+		if !errors.Is(err, s.wantErr) {
+			t.Fatalf("%s: err %v, want %v", s.name, err, s.wantErr)
+		}
+		if got := fmt.Sprint(l.EpochEntries()); got != s.want {
+			t.Fatalf("%s: entries %s, want %s", s.name, got, s.want)
+		}
+	}
+	if e, end := l.EndOffsetForEpoch(3); e != 3 || end != 4 {
+		t.Fatalf("end of epoch 3: %d %d", e, end)
+	}
+	// Kafka drops, when it loads a log, entries starting at the log end (an epoch with no
+	// data yet); one with data survives.
+	appendEpoch(7, 1)
+	if err := l.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	l = openTestLog(t, fsys, clock, testConfig(), true, 0)
+	defer l.Close(context.Background())
+	if got := fmt.Sprint(l.EpochEntries()); got != "[{3 0} {7 4}]" {
+		t.Fatalf("after reopen: %s", got)
 	}
 }
