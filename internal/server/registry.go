@@ -12,25 +12,23 @@ import (
 // advertises exactly these, with the ranges they declare, so an API is advertised if and only
 // if it has a handler.
 //
-// Adding an API (say DescribeCluster, key 60):
+// Adding an API (say DescribeCluster, key 60) takes one new file and one line here.
+// Create 60_describe_cluster.go, starting with a comment that lists the versions served and
+// every way the handler differs from Apache Kafka, then a blank line (so the comment does not
+// become package documentation), then the registration and the handler, a method on *Server
+// that takes the typed request:
 //
-//  1. Create 60_describe_cluster.go. Start it with a comment listing the versions served and
-//     every way it differs from Apache Kafka.
+//	func (s *Server) describeClusterHandler() Handler {
+//		return Handler{Versions: Versions{Min: 0, Max: 1}, Fn: Handle(s.describeCluster)}
+//	}
 //
-//  2. In it, write the handler as a method on *Server taking the typed request:
+//	func (s *Server) describeCluster(ctx context.Context, r *Request,
+//		req *message.DescribeClusterRequest) (message.Response, error) {
+//		…
+//	}
 //
-//     func (s *Server) describeCluster(ctx context.Context, r *Request,
-//     req *message.DescribeClusterRequest) (message.Response, error)
-//
-//     and a method returning its registration:
-//
-//     func (s *Server) describeClusterHandler() Handler {
-//     return Handler{Versions: Versions{Min: 0, Max: 1}, Fn: Handle(s.describeCluster)}
-//     }
-//
-//  3. Add `s.describeClusterHandler(),` below, in key order.
-//
-//  4. If it needs a domain component, add a field to Deps (deps.go).
+// Then add `s.describeClusterHandler(),` below, in key order, and, if the handler needs a
+// domain component, a field to Deps (deps.go). 18_api_versions.go is a complete example.
 //
 // What the pipeline does with requests outside this table follows Kafka's SocketServer:
 //

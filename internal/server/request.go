@@ -87,6 +87,16 @@ func (r *Request) Logger() *slog.Logger {
 // the connection's writer goroutine and must not block.
 func (r *Request) AfterSend(fn func()) { r.afterSend = append(r.afterSend, fn) }
 
+// ShuttingDown is closed when the server begins a graceful shutdown. Handlers that wait
+// (a Fetch long poll, a JoinGroup) should answer at once with what they have when it closes;
+// Close waits for them otherwise, up to its context's deadline.
+func (r *Request) ShuttingDown() <-chan struct{} {
+	if r.conn == nil {
+		return nil
+	}
+	return r.conn.srv.stopping
+}
+
 // ErrorCode is ErrorCode(err) that also logs errors the table does not know (they reach the
 // client as UNKNOWN_SERVER_ERROR, which always means a missing table entry or a bug).
 func (r *Request) ErrorCode(err error) int16 {

@@ -1016,3 +1016,30 @@ func TestCloseDeliversEarlierResponses(t *testing.T) {
 		c.Close()
 	}
 }
+
+func TestShuttingDownEndsLongPolls(t *testing.T) {
+	started := make(chan struct{}, 1)
+	s := startServer(t, nil, func(o *Options) {
+		o.ExtraHandlers = []Handler{{Versions: Versions{Min: 0, Max: 4}, Fn: Handle(
+			func(ctx context.Context, r *Request, _ *message.HeartbeatRequest) (message.Response, error) {
+				started <- struct{}{}
+				select { // a long poll that would wait a minute
+				case <-r.ShuttingDown():
+				case <-time.After(time.Minute):
+					t.Error("long poll not woken by the shutdown")
+				}
+				return message.NewHeartbeatResponse(), nil
+			})}}
+	})
+	c := dial(t, s.addr())
+	c.send(4, 1, heartbeat(1))
+	<-started
+	closed := make(chan error, 1)
+	go func() { closed <- s.Close(context.Background()) }()
+	if corr, _ := c.recv(message.KeyHeartbeat, 4); corr != 1 {
+		t.Fatal(corr)
+	}
+	if err := <-closed; err != nil {
+		t.Fatal(err)
+	}
+}
