@@ -34,7 +34,11 @@
 // with no handler or not served on the listener, a version outside the handler's range
 // (except ApiVersions, answered at v0 with UNSUPPORTED_VERSION), a handler panic (logged
 // with its stack; other connections are unaffected), a handler error without an
-// ErrorResponse, ErrCloseConnection. Each is logged with the peer address.
+// ErrorResponse, ErrCloseConnection. Each is logged with the peer address. The connection
+// closes in order: responses to the requests before the offending one are still written,
+// then the server sends FIN and discards input for a moment (bounded) before closing, so a
+// client that kept sending does not receive a RST that would destroy those responses.
+// Socket errors and forced shutdown close at once.
 //
 // # Limits
 //
@@ -42,8 +46,10 @@
 //   - Memory: a broker-wide budget of Options.QueuedMaxRequestBytes (default 256 MiB) covers
 //     every request frame from the read of its payload until its handler returns; a reader
 //     waits for room (FIFO) before reading a payload. Per connection at most
-//     2*MaxQueuedPerConnection+2 frames and responses exist at once. Frame buffers up to
-//     1 MiB and response writers come from size-classed pools; larger ones are not kept.
+//     MaxQueuedPerConnection+2 request frames and MaxQueuedPerConnection+17 encoded
+//     responses exist at once (the writer gathers up to 16 for one writev); response bytes
+//     are not counted in the budget. Frame buffers up to 1 MiB and response writers come
+//     from size-classed pools; larger ones are not kept.
 //   - queued.max.requests: requests read but not yet taken by their connection's processor,
 //     broker-wide (Kafka's request queue; a request being handled, e.g. a long-poll fetch,
 //     does not hold a slot).
