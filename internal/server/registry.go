@@ -44,9 +44,12 @@ import (
 // A version inside the range that the handler must still refuse (Produce v0–2, which Kafka
 // 4.0 advertises but rejects) is the handler's business: it answers UNSUPPORTED_VERSION.
 func (s *Server) handlers() []Handler {
-	return []Handler{
+	hs := []Handler{
 		s.apiVersionsHandler(), // 18_api_versions.go
 	}
+	hs = append(hs, s.dataHandlers()...)  // handlers_data.go: Produce, Fetch, ListOffsets, …
+	hs = append(hs, s.adminHandlers()...) // handlers_admin.go: Metadata, CreateTopics, configs, …
+	return hs
 }
 
 // Handler registers one Kafka API.
