@@ -309,3 +309,26 @@ func BenchmarkAppend16K(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkCheckProducerBatch is the replica's idempotence check on every produce of an
+// idempotent producer, with readers in parallel (the check runs under each partition's own
+// append lock, so different partitions' checks never contend with each other in the log).
+func BenchmarkCheckProducerBatch(b *testing.B) {
+	l := benchOpen(b, filepath.Join(benchDir(b), "b-0"), DefaultConfig(), NewMemFS())
+	defer l.Close(context.Background())
+	for i := 0; i < 5; i++ {
+		if _, err := l.Append(mkProducerBatch(5, 1, int32(2*i), l.LogEndOffset(), 2)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	next := mkProducerBatch(5, 1, 10, l.LogEndOffset(), 2)
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := l.CheckProducerBatch(next); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

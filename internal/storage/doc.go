@@ -162,6 +162,12 @@
 // descriptor until the reader calls Region.Release. Index entries are append-only slices
 // published atomically; truncation copies.
 //
+// The produce hot path's reads take no lock either: DurableOffset is an atomic published
+// after the fsyncs it covers (see flusher), and CheckProducerBatch copies the producer's
+// state to the stack through a per-producer sequence lock over atomics, found in a
+// sync.Map (see producerState for the memory-ordering argument). Writers of producer state
+// serialize on producerState.mu.
+//
 // Lock order (outer first); no path takes two of the inner locks together:
 //
 //	cleaner.mu  ->  Manager.mu      (the cleaner lists logs while picking one)

@@ -4,16 +4,25 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 )
 
 // flusher coordinates group commit: many callers wait for durability, one of them (the
 // leader of a round) runs the fsyncs for all, the others wait for the round and are done if
 // it covered their offset. A round that started before a truncation does not count (the
 // bytes it synced may have been replaced).
+//
+// durable is written only with mu held (so that a round's result and a truncation are
+// ordered by truncGen) and read without it (DurableOffset, the waiters' fast path, the
+// replica's high watermark). The store that publishes a round's target happens after the
+// round's fsyncs returned, in the same goroutine; an atomic load that observes it therefore
+// happens after them too (Go's atomics synchronize), so a reader never sees an offset as
+// durable before its fsync completed. A reader racing a truncation may see the old, higher
+// value, exactly as one that read just before it would.
 type flusher struct {
-	mu struct {
+	durable atomic.Int64 // every offset below is on disk
+	mu      struct {
 		sync.Mutex
-		durable  int64       // every offset below is on disk
 		round    *flushRound // the round in progress, nil when none
 		truncGen uint64
 	}
@@ -27,16 +36,21 @@ type flushRound struct {
 func (f *flusher) truncated(offset int64) {
 	f.mu.Lock()
 	f.mu.truncGen++
-	f.mu.durable = min(f.mu.durable, offset)
+	f.durable.Store(min(f.durable.Load(), offset))
 	f.mu.Unlock()
 }
 
 // DurableOffset is the offset below which everything is known to be on disk (the recovery
 // point).
-func (l *Log) DurableOffset() int64 {
-	l.flush.mu.Lock()
-	defer l.flush.mu.Unlock()
-	return l.flush.mu.durable
+// It takes no lock (see flusher).
+func (l *Log) DurableOffset() int64 { return l.flush.durable.Load() }
+
+// raiseDurableLocked moves the durable offset up to target (never down). Callers hold
+// flusher.mu and have checked that no truncation happened since their round began.
+func (f *flusher) raiseDurableLocked(target int64) {
+	if target > f.durable.Load() {
+		f.durable.Store(target)
+	}
 }
 
 // Flush makes everything appended so far durable.
@@ -48,9 +62,12 @@ func (l *Log) Flush(ctx context.Context) error { return l.WaitDurable(ctx, l.log
 // covers all of them. A canceled ctx stops the wait, not a round already running.
 func (l *Log) WaitDurable(ctx context.Context, offset int64) error {
 	f := &l.flush
+	if f.durable.Load() >= offset {
+		return nil
+	}
 	for {
 		f.mu.Lock()
-		if f.mu.durable >= offset {
+		if f.durable.Load() >= offset {
 			f.mu.Unlock()
 			return nil
 		}
@@ -82,8 +99,8 @@ func (l *Log) WaitDurable(ctx context.Context, offset int64) error {
 		target, err := l.syncRound()
 
 		f.mu.Lock()
-		if err == nil && gen == f.mu.truncGen && target > f.mu.durable {
-			f.mu.durable = target
+		if err == nil && gen == f.mu.truncGen {
+			f.raiseDurableLocked(target)
 		}
 		f.mu.round = nil
 		r.err = err

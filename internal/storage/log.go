@@ -760,13 +760,18 @@ func (l *Log) Producer(producerID int64) (ProducerEntry, bool) { return l.produc
 func (l *Log) Producers() []ProducerEntry { return l.producers.all() }
 
 // CheckProducerBatch runs CheckProducerBatch against this log's state for b's producer. The
-// replica calls it with its own append serialization held, then appends.
+// replica calls it with its own append serialization held, then appends. It takes no lock
+// and allocates nothing unless it fails: the producer's state is copied to the stack from
+// its sequence lock (see producerState).
 func (l *Log) CheckProducerBatch(b record.Batch) (ProducerBatch, error) {
-	if !b.HasProducerID() {
+	if !b.HasProducerID() || b.IsControl() {
 		return ProducerBatch{}, nil
 	}
-	e, ok := l.producers.get(b.ProducerID())
-	return CheckProducerBatch(e, ok, b)
+	var snap producerSnap
+	if !l.producers.snapshot(b.ProducerID(), &snap) {
+		return checkProducer(b, false, 0, 0, nil)
+	}
+	return checkProducer(b, true, snap.pid, snap.epoch, snap.batches[:snap.n])
 }
 
 // NumProducers is how many producer ids the log tracks.
@@ -1067,7 +1072,7 @@ func (l *Log) Close(ctx context.Context) error {
 	errs = append(errs, err)
 	if err == nil {
 		l.flush.mu.Lock()
-		l.flush.mu.durable = max(l.flush.mu.durable, target)
+		l.flush.raiseDurableLocked(target)
 		l.flush.mu.Unlock()
 	}
 	l.writeMu.Lock()
@@ -1145,9 +1150,7 @@ func (l *Log) rebuildProducerStateLocked(upTo int64) error {
 		if err == nil {
 			var m map[int64]*ProducerEntry
 			if m, err = decodeSnapshot(path, data); err == nil {
-				l.producers.mu.Lock()
-				l.producers.mu.producers = m
-				l.producers.mu.Unlock()
+				l.producers.replace(m)
 				from = max(off, from)
 				break
 			}

@@ -240,7 +240,7 @@ func (l *Log) load(ctx context.Context, opts LogOptions) error {
 	}
 
 	if opts.HadCleanShutdown {
-		l.flush.mu.durable = leo
+		l.flush.durable.Store(leo)
 		for _, s := range segs {
 			s.syncedBytes.Store(s.sizeBytes.Load())
 		}
@@ -252,7 +252,7 @@ func (l *Log) load(ctx context.Context, opts LogOptions) error {
 	if err != nil {
 		return err
 	}
-	l.flush.mu.durable = target
+	l.flush.durable.Store(target)
 	return nil
 }
 
