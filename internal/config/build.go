@@ -3,7 +3,6 @@ package config
 import (
 	"errors"
 	"fmt"
-	"net"
 	"strings"
 	"time"
 )
@@ -297,7 +296,7 @@ func (r *reader) listeners(b *Broker) {
 		advertisedKey = "listeners"
 	}
 	for _, l := range append(append([]Listener(nil), b.AdvertisedListeners...), b.ControllerListeners...) {
-		if ip := net.ParseIP(l.Host); ip != nil && ip.IsUnspecified() {
+		if ip, ok := parseIP(l.Host); ok && ip.IsUnspecified() {
 			r.conflict(advertisedKey, "%s cannot be advertised: %s is not a routable address; set advertised.listeners", l.Name, l.Host)
 		}
 	}

@@ -2,7 +2,7 @@ package config
 
 import (
 	"fmt"
-	"net"
+	"net/netip"
 	"sort"
 	"strconv"
 	"strings"
@@ -45,7 +45,7 @@ type Listener struct {
 }
 
 // Addr returns host:port for net.Listen or for clients, bracketing IPv6 literals.
-func (l Listener) Addr() string { return net.JoinHostPort(l.Host, strconv.Itoa(l.Port)) }
+func (l Listener) Addr() string { return joinHostPort(l.Host, l.Port) }
 
 // String returns the listener in Kafka syntax.
 func (l Listener) String() string { return l.Name + "://" + l.Addr() }
@@ -57,7 +57,7 @@ type HostPort struct {
 }
 
 // Addr returns host:port, bracketing IPv6 literals.
-func (h HostPort) Addr() string { return net.JoinHostPort(h.Host, strconv.Itoa(h.Port)) }
+func (h HostPort) Addr() string { return joinHostPort(h.Host, h.Port) }
 
 // Voter is one entry of controller.quorum.voters: id@host:port.
 type Voter struct {
@@ -67,7 +67,25 @@ type Voter struct {
 }
 
 // Addr returns the voter's host:port.
-func (v Voter) Addr() string { return net.JoinHostPort(v.Host, strconv.Itoa(v.Port)) }
+func (v Voter) Addr() string { return joinHostPort(v.Host, v.Port) }
+
+// joinHostPort is net.JoinHostPort without importing net: config is imported by packages
+// that must not depend on the network stack (metadata, controller; see DESIGN §4).
+func joinHostPort(host string, port int) string {
+	if strings.Contains(host, ":") {
+		return "[" + host + "]:" + strconv.Itoa(port)
+	}
+	return host + ":" + strconv.Itoa(port)
+}
+
+// parseIP parses an IP literal (no zone), reporting whether it is one; host names are not.
+func parseIP(host string) (netip.Addr, bool) {
+	a, err := netip.ParseAddr(host)
+	if err != nil || a.Zone() != "" {
+		return netip.Addr{}, false
+	}
+	return a.Unmap(), true
+}
 
 // String returns the voter in Kafka syntax.
 func (v Voter) String() string { return strconv.Itoa(int(v.ID)) + "@" + v.Addr() }
@@ -175,8 +193,9 @@ func checkListenerPorts(ls []Listener) error {
 			continue
 		}
 		if len(same) == 2 {
-			a, b := net.ParseIP(same[0].Host), net.ParseIP(same[1].Host)
-			if a != nil && b != nil && (a.To4() == nil) != (b.To4() == nil) {
+			a, aok := parseIP(same[0].Host)
+			b, bok := parseIP(same[1].Host)
+			if aok && bok && a.Is4() != b.Is4() {
 				continue
 			}
 		}
