@@ -28,10 +28,9 @@ func fatalf(format string, args ...any) {
 
 // pkgSpec says which spec directory becomes which package.
 type pkgSpec struct {
-	dir     string // spec subdirectory
-	pkg     string // Go package (and output subdirectory)
-	kind    string // "api", "meta" or "kv"
-	comment string
+	dir  string // spec subdirectory
+	pkg  string // Go package (and output subdirectory)
+	kind string // "api", "meta" or "kv"
 }
 
 var packages = []pkgSpec{
