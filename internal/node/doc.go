@@ -1,0 +1,54 @@
+// Package node assembles one Sluice process: a node with the roles of process.roles, built
+// from the domain packages in dependency order and stopped in reverse. `sluice serve` and the
+// in-process test harness (package nodetest) both run it; the single-node mode is the same
+// code path with a one-voter quorum (DESIGN §3).
+//
+// # Startup (Start)
+//
+//  1. Listener ports: a listener configured with port 0 gets a free port now, so that the
+//     broker registers the port it will serve on (see resolvePorts).
+//  2. Identity: meta.properties in every log dir and metadata.log.dir
+//     (metadata.LoadOrFormat; a first start formats the node with a new cluster id).
+//  3. Metadata: metadata.NewFSM, then, on a controller, the raft stream layer
+//     (quorum.NewStreamLayer; its inbound connections arrive through the server's
+//     controller-listener handoff, matched on quorum.Preamble's first four bytes),
+//     quorum.Open with controller.quorum.voters, and controller.New.
+//  4. Broker registration: RegisterBroker with the advertised listeners, fenced, retried
+//     while no controller is active or a crashed predecessor's session is still alive; the
+//     heartbeat loop starts (every broker.heartbeat.interval.ms), asking to stay fenced.
+//  5. Storage: storage.OpenManager on the log dir (recovering it unless the clean-shutdown
+//     marker is there), replica.NewManager, txn.NewProducerIDs over the controller's
+//     AllocateProducerIDs.
+//  6. The metadata subscriber (subscriber.go): every image delta becomes MakeLeader /
+//     MakeFollower for partitions assigned here, Remove(deleteData) for deleted topics and
+//     partitions moved away, UpdateConfig for changed topic configs, and a new layered
+//     config for dynamic broker configs. Its first call also deletes stray logs.
+//  7. Unfence: a heartbeat asks to be unfenced; Start waits until the controller's answer
+//     (leaders elected for this broker's partitions) has reached the replicas.
+//  8. server.New with Deps (deps.go, the one wiring function), server.Start: only now are
+//     client requests taken, so none sees a cluster without this broker.
+//
+// # Shutdown (Close)
+//
+//  1. server.Close(ctx): stop accepting, answer the requests already read, close connections.
+//  2. Controlled shutdown: heartbeats with WantShutdown until the controller has moved
+//     leadership away and says ShouldShutdown, then one asking to be fenced, so that the next
+//     start's registration is accepted at once; the heartbeat loop ends.
+//  3. The subscriber stops, the producer-id allocator closes.
+//  4. replica.Manager.Close, then storage.Manager.Close, which flushes every log and writes
+//     checkpoints and the clean-shutdown marker, so that a restart needs no recovery. It runs
+//     to the end even when ctx has expired.
+//  5. controller, quorum, FSM.
+//
+// Every goroutine the node starts (the heartbeat loop) and every component's goroutines are
+// stopped and waited for by Close.
+//
+// # Not yet
+//
+//   - A broker without a local controller, and a broker in a quorum of several controllers:
+//     both need broker-to-controller RPCs over the controller listener. Start refuses them
+//     (ErrUnsupported); a controller-only node runs.
+//   - One log dir per broker (replica.Manager takes one storage.Manager).
+//
+// It imports the domain packages and the server; nothing imports it but cmd/sluice and tests.
+package node
