@@ -45,4 +45,3 @@ func sortLevels(ls []server.FeatureLevel) {
 		}
 	}
 }
-

@@ -238,4 +238,3 @@ func (w *testWriter) Write(p []byte) (n int, err error) {
 	w.tb.Log(strings.TrimRight(string(p), "\n"))
 	return len(p), nil
 }
-
