@@ -68,6 +68,7 @@ type Node struct {
 	unsub    func()
 
 	hadCleanShutdown bool
+	firstStart       bool
 
 	done      chan struct{}
 	closeOnce sync.Once
@@ -107,6 +108,7 @@ func Start(ctx context.Context, cfg *config.Broker, opts Options) (n *Node, err 
 	n.cfg.Store(cfg)
 
 	// 1. Identity: meta.properties in every directory, formatting a fresh node.
+	n.firstStart = !fileExists(filepath.Join(cfg.LogDirs[0], metadata.MetaPropertiesFile))
 	n.meta, err = metadata.LoadOrFormat(identityDirs(cfg), cfg.NodeID, "")
 	if err != nil {
 		return n, fmt.Errorf("%w: log directories: %w", ErrStartup, err)
@@ -159,7 +161,7 @@ func (n *Node) startQuorum(ctx context.Context, cfg *config.Broker) error {
 	if !ok {
 		return fmt.Errorf("%w: node.id %d is a controller but not in controller.quorum.voters", ErrStartup, cfg.NodeID)
 	}
-	stream, err := quorum.NewStreamLayer(self.Addr(), n.log.With("component", "raft"))
+	stream, err := quorum.NewStreamLayer(self.Addr(), n.log)
 	if err != nil {
 		return fmt.Errorf("%w: raft transport: %w", ErrStartup, err)
 	}
@@ -169,7 +171,7 @@ func (n *Node) startQuorum(ctx context.Context, cfg *config.Broker) error {
 	}
 	q, err := quorum.Open(ctx, quorum.Options{
 		NodeID: cfg.NodeID, Voters: voters, Dir: cfg.MetadataLogDir, Stream: stream,
-		Logger: n.log.With("component", "raft"), FSM: n.fsm,
+		Logger: n.log, FSM: n.fsm,
 	})
 	if err != nil { // Open closed stream
 		return fmt.Errorf("%w: metadata quorum: %w", ErrStartup, err)
@@ -292,6 +294,9 @@ func (n *Node) ClusterID() string { return n.meta.ClusterID }
 // HadCleanShutdown reports whether the log directory held the clean-shutdown marker when
 // the node started, so that no log needed recovery.
 func (n *Node) HadCleanShutdown() bool { return n.hadCleanShutdown }
+
+// FirstStart reports whether the node formatted a new log directory at this start.
+func (n *Node) FirstStart() bool { return n.firstStart }
 
 // Advertised lists the APIs and version ranges the client listeners advertise.
 func (n *Node) Advertised() []server.Versioned {
