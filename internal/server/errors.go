@@ -11,6 +11,7 @@ import (
 	"github.com/sluicehq/sluice/internal/record"
 	"github.com/sluicehq/sluice/internal/replica"
 	"github.com/sluicehq/sluice/internal/storage"
+	"github.com/sluicehq/sluice/internal/txn"
 )
 
 // Errors the request pipeline itself understands. Handlers return them; they are not Kafka
@@ -69,6 +70,11 @@ var errorTable = []struct {
 	// replica.ErrOffsetOutOfRange, ErrOutOfOrderSequence, ErrInvalidProducerEpoch,
 	// ErrInvalidRecord, ErrInvalidTimestamp and ErrInvalidConfig are the storage and record
 	// sentinels below.
+
+	// internal/txn: the producer-id allocator (InitProducerId). Kafka answers
+	// COORDINATOR_LOAD_IN_PROGRESS while it has no producer-id block; clients retry it.
+	{txn.ErrLoadInProgress, kerr.CoordinatorLoadInProgress},
+	{txn.ErrClosed, kerr.CoordinatorLoadInProgress},
 
 	// internal/controller: topic and cluster changes (CreateTopics, DeleteTopics,
 	// CreatePartitions, AlterConfigs, BrokerRegistration, BrokerHeartbeat, AlterPartition).
