@@ -332,3 +332,43 @@ func BenchmarkCheckProducerBatch(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkCreatePartitions creates partitions through the Manager as the replica does
+// (GetOrCreateLog with a topic id, then AssignEpoch at election), and reports the time per
+// creation; "+first-durable-append" also appends one batch and waits until it is durable,
+// where the deferred fsyncs of a new partition are paid.
+func BenchmarkCreatePartitions(b *testing.B) {
+	for _, mode := range []string{"create", "create+first-durable-append"} {
+		b.Run(mode, func(b *testing.B) {
+			ctx := context.Background()
+			m, err := OpenManager(ctx, ManagerOptions{Dir: benchDir(b), Logger: quietLogger(), CleanerThreads: -1})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer m.Close(ctx)
+			id := TopicID{1, 2, 3}
+			batch := mkBatch(0, 1, 1, 100)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				l, err := m.GetOrCreateLog(ctx, TopicPartition{"bench", int32(i)}, id, DefaultConfig())
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := l.AssignEpoch(1, 0); err != nil {
+					b.Fatal(err)
+				}
+				if mode == "create" {
+					continue
+				}
+				if _, err := l.Append(batch); err != nil {
+					b.Fatal(err)
+				}
+				if err := l.Flush(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N), "us/partition")
+		})
+	}
+}

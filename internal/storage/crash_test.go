@@ -273,3 +273,112 @@ func TestCorruptIndexRebuilt(t *testing.T) {
 		r.Release()
 	}
 }
+
+// TestEpochsMatchBatchesAfterCrash: the leader epoch cache, whose writes are deferred to
+// flush rounds, agrees with the batches after any crash: every batch's leader epoch is the
+// cache's epoch at its offset. Appends (with epoch changes), elections (AssignEpoch),
+// truncations and flushes run in random order; process crashes and power losses interrupt
+// them.
+func TestEpochsMatchBatchesAfterCrash(t *testing.T) {
+	for seed := uint64(1); seed <= 8; seed++ {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(seed, 11))
+			clock := &fakeClock{ms: 1}
+			cfg := testConfig()
+			cfg.SegmentBytes = 1024 + int64(rng.IntN(2000))
+			fsys := NewMemFS()
+			l := openTestLog(t, fsys, clock, cfg, false, 0)
+			defer func() { l.Close(context.Background()) }()
+			epoch := int32(0)
+			for step := 0; step < 600; step++ {
+				switch r := rng.IntN(100); {
+				case r < 60:
+					if rng.IntN(10) == 0 {
+						epoch++
+					}
+					off := l.LogEndOffset() + int64(rng.IntN(2))
+					if _, err := l.Append(tb{base: off, n: 1 + rng.IntN(3), ts: 1, valueSize: 20, leaderEpoch: epoch}.encode()); err != nil {
+						t.Fatal(err)
+					}
+				case r < 65:
+					epoch++
+					if err := l.AssignEpoch(epoch, l.LogEndOffset()); err != nil {
+						t.Fatal(err)
+					}
+				case r < 75:
+					bs := l.readAll(l.LogStartOffset())
+					if len(bs) > 0 {
+						if err := l.TruncateTo(bs[rng.IntN(len(bs))].BaseOffset()); err != nil {
+							t.Fatal(err)
+						}
+					}
+				case r < 85:
+					if err := l.Flush(context.Background()); err != nil {
+						t.Fatal(err)
+					}
+				default:
+					rp, start := l.DurableOffset(), l.LogStartOffset()
+					after := fsys.Crash(rng.IntN(2) == 0)
+					l.Close(context.Background())
+					fsys = after
+					l = openTestLogAt(t, fsys, clock, cfg, false, rp, start)
+					if l.LogEndOffset() < rp {
+						t.Fatalf("step %d: durable to %d, recovered to %d", step, rp, l.LogEndOffset())
+					}
+					checkEpochsCover(t, l, step)
+				}
+			}
+			checkEpochsCover(t, l, 600)
+		})
+	}
+}
+
+func checkEpochsCover(t *testing.T, l *testLog, step int) {
+	t.Helper()
+	es := l.EpochEntries()
+	for i := 1; i < len(es); i++ {
+		if es[i].Epoch <= es[i-1].Epoch || es[i].StartOffset < es[i-1].StartOffset {
+			t.Fatalf("step %d: entries not increasing: %v", step, es)
+		}
+	}
+	for _, b := range l.readAll(l.LogStartOffset()) {
+		want := b.PartitionLeaderEpoch()
+		got := int32(-1)
+		for _, e := range es {
+			if e.StartOffset <= b.BaseOffset() {
+				got = e.Epoch
+			}
+		}
+		if got != want {
+			t.Fatalf("step %d: batch at %d has epoch %d, the cache says %d: %v", step, b.BaseOffset(), want, got, es)
+		}
+	}
+}
+
+// TestTruncateIntoGapLowersDurable: truncating at an offset inside a gap (compaction) leaves
+// the log end below that offset; the durable offset must follow it down, or the appends that
+// fill the gap would count as durable without an fsync.
+func TestTruncateIntoGapLowersDurable(t *testing.T) {
+	fsys := NewMemFS()
+	l := openTestLog(t, fsys, &fakeClock{ms: 1}, testConfig(), false, 0)
+	defer l.Close(context.Background())
+	l.Append(mkBatch(0, 2, 1, 10)) // 0-1
+	l.Append(mkBatch(5, 2, 1, 10)) // 5-6, after a gap
+	l.Append(mkBatch(7, 2, 1, 10)) // 7-8
+	if err := l.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.TruncateTo(5); err != nil { // the log now ends at 2
+		t.Fatal(err)
+	}
+	if l.LogEndOffset() != 2 || l.DurableOffset() > 2 {
+		t.Fatalf("log end %d, durable %d", l.LogEndOffset(), l.DurableOffset())
+	}
+	info, err := l.Append(mkBatch(2, 2, 1, 10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.DurableOffset() >= info.NextOffset() {
+		t.Fatalf("offsets up to %d count as durable before any fsync", l.DurableOffset())
+	}
+}

@@ -49,8 +49,11 @@
 // relativeOffset = (last offset of a batch) - base offset; position = byte position of that
 // batch in the .log. An entry is added when more than index.interval.bytes were appended
 // since the previous one (so the first batch never has one). Entries strictly increase in
-// both fields. The active segment's file is preallocated to segment.index.bytes (zeros past
-// the entries) and trimmed to its entries when the segment is sealed or the log is closed.
+// both fields. The active segment's entries live in memory; its index files are written when
+// the segment is sealed or the log closed (trimmed to the entries), and preallocated to
+// segment.index.bytes (zeros past the entries) when a log reopens after a clean shutdown.
+// A new segment has no index files until then (Kafka preallocates them at once); recovery
+// rebuilds missing ones.
 //
 // # Time index (.timeindex): 12-byte entries, big-endian
 //
@@ -121,12 +124,30 @@
 //     created or renamed before (new segments, retirements). Concurrent waiters share
 //     fsyncs: one round covers every append made before it started (group commit).
 //     DurableOffset is the resulting recovery point.
+//   - The same round first writes what the log deferred: partition.metadata (a topic id
+//     learned since the last round), the leader-epoch checkpoint (epoch changes since the
+//     last round: appends in a new epoch, AssignEpoch, truncations), each to a synced tmp
+//     file renamed into place; then syncs the partition directory and, for a partition
+//     created since, the log dir (one fsync shared by every partition created before it).
+//     So creating a partition costs no fsync, and nothing is called durable before its
+//     directory, metadata and epochs are. A full truncation (TruncateFullyAndStartAt, or
+//     TruncateTo below the first segment) writes the emptied epoch checkpoint at once, as
+//     Kafka's clearAndFlush does.
 //   - flush.messages / flush.ms trigger the same flush by themselves (flush.messages inline
 //     in the Append that crosses it; flush.ms from the Manager's housekeeping every
 //     FlushCheckIntervalMs). Kafka's defaults (never) apply unless configured.
-//   - Index files, snapshots written at roll, and the leader-epoch checkpoint's content are
-//     never needed for correctness after a crash: recovery rebuilds or validates them. The
-//     leader-epoch checkpoint and all text checkpoints are fsynced when written.
+//   - Index files and snapshots written at roll are never needed for correctness after a
+//     crash: recovery rebuilds or validates them. The leader-epoch checkpoint is trusted
+//     below the recovery point (the round that advanced the recovery point wrote it first);
+//     an unclean open drops its entries from the recovery point on and rebuilds them from
+//     the epochs of the batches it rescans, as Kafka's recovery does; as in Kafka, an entry
+//     starting at the log end (an epoch with no data yet) does not survive a reopen. The log
+//     dir's text checkpoints are fsynced (file and directory) when written.
+//   - A crash before a new partition's first flush round may leave no directory, or one
+//     with some of its files, empty or missing: open tolerates each (an unreadable
+//     partition.metadata is ignored and rewritten with the next topic id given, an
+//     unreadable epoch checkpoint is rebuilt from the batches, *.tmp files are removed, a
+//     missing .log becomes an empty segment at the log start). Nothing in it was durable.
 //   - After a power loss, recovery keeps at least everything below the recovery point
 //     recorded in the checkpoint (and in practice everything the disk kept whole): it scans
 //     from the segment holding the recovery point, checks every batch's CRC, and cuts the log
@@ -171,9 +192,13 @@
 // Lock order (outer first); no path takes two of the inner locks together:
 //
 //	cleaner.mu  ->  Manager.mu      (the cleaner lists logs while picking one)
-//	Log.writeMu ->  epochCache.mu | producerState.mu | flusher.mu | segment.idxMu | deleter.mu
+//	Manager.ckptMu -> Manager.mu    (checkpoint writers list the logs)
+//	Log.writeMu ->  epochCache.flushMu -> epochCache.mu
+//	Log.writeMu ->  producerState.mu | flusher.mu | segment.idxMu | deleter.mu | Log.meta
+//	flush round:    Log.meta | epochCache.flushMu | dirSyncer.mu   (one at a time, no writeMu)
 //
-// flusher.mu is never held across an fsync. MemFS.mu is innermost (test only).
+// flusher.mu is never held across an fsync; epochCache.flushMu, Log.meta and dirSyncer.mu are
+// (they only order writers of one small file). MemFS.mu is innermost (test only).
 //
 // # Goroutines
 //

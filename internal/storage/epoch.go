@@ -5,21 +5,32 @@ import (
 	"path/filepath"
 	"sort"
 	"sync"
+	"sync/atomic"
 )
 
 // epochCache is the leader epoch cache: for each leader epoch, the first offset appended in
-// it, persisted to leader-epoch-checkpoint on every change (tmp file, fsync, rename).
+// it, persisted to leader-epoch-checkpoint (tmp file, fsync, rename). A standalone cache
+// writes on every change; a log's cache (deferred) only marks itself dirty and is written by
+// the log's next flush round, before the round calls anything durable (see the durability
+// contract in doc.go), so that no epoch change costs an fsync under the log's write lock.
 type epochCache struct {
-	fs   FS
-	path string
-	mu   struct {
+	fs       FS
+	path     string
+	deferred bool
+	dirty    atomic.Bool
+	flushMu  sync.Mutex // one write of the file at a time
+	mu       struct {
 		sync.RWMutex
 		entries []EpochEntry // strictly increasing epochs and non-decreasing offsets
 	}
 }
 
+func newEpochCache(fsys FS, dir string) *epochCache {
+	return &epochCache{fs: fsys, path: filepath.Join(dir, leaderEpochCheckpointFile)}
+}
+
 func loadEpochCache(fsys FS, dir string) (*epochCache, error) {
-	c := &epochCache{fs: fsys, path: filepath.Join(dir, leaderEpochCheckpointFile)}
+	c := newEpochCache(fsys, dir)
 	data, err := readFile(fsys, c.path, checkpointLimitBytes)
 	if err != nil {
 		if !exists(fsys, c.path) {
@@ -35,8 +46,35 @@ func loadEpochCache(fsys FS, dir string) (*epochCache, error) {
 	return c, nil
 }
 
+// writeLocked persists a change made with c.mu held: at once, or at the next flush.
 func (c *epochCache) writeLocked() error {
+	if c.deferred {
+		c.dirty.Store(true)
+		return nil
+	}
 	return writeFileAtomic(c.fs, c.path, encodeEpochCheckpoint(c.mu.entries))
+}
+
+// flush writes a deferred cache's checkpoint if it changed (tmp file synced, renamed; the
+// caller syncs the directory). It reports whether it wrote.
+func (c *epochCache) flush() (bool, error) {
+	if !c.dirty.Load() {
+		return false, nil
+	}
+	c.flushMu.Lock()
+	defer c.flushMu.Unlock()
+	// Cleared before the entries are read: a change made meanwhile marks it again.
+	if !c.dirty.Swap(false) {
+		return false, nil
+	}
+	c.mu.RLock()
+	data := encodeEpochCheckpoint(c.mu.entries)
+	c.mu.RUnlock()
+	if err := writeFileSynced(c.fs, c.path, data); err != nil {
+		c.dirty.Store(true)
+		return false, err
+	}
+	return true, nil
 }
 
 // assign records that epoch starts at startOffset if epoch is newer than the latest one.
@@ -114,11 +152,21 @@ func (c *epochCache) truncateFromStart(startOffset int64) error {
 	return c.writeLocked()
 }
 
+// clear empties the cache (the log restarted at a new offset) and, like Kafka's
+// clearAndFlush, persists that at once even when deferred: the entries it drops describe
+// data that is gone, which a recovery could not tell from the batches it rescans.
 func (c *epochCache) clear() error {
+	c.flushMu.Lock()
+	defer c.flushMu.Unlock()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.mu.entries = nil
-	return c.writeLocked()
+	if err := writeFileAtomic(c.fs, c.path, encodeEpochCheckpoint(nil)); err != nil {
+		c.dirty.Store(true)
+		return err
+	}
+	c.dirty.Store(false)
+	return nil
 }
 
 func (c *epochCache) snapshot() []EpochEntry {

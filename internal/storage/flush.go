@@ -118,6 +118,18 @@ func (l *Log) syncRound() (int64, error) {
 	target := l.logEnd.Load()
 	appended := l.appendedRecords.Load()
 	var errs []error
+	// The small files whose writes were deferred to this round: synced and renamed now,
+	// their directory entries synced below with the rest.
+	if wrote, err := l.flushPartitionMetadata(); err != nil {
+		errs = append(errs, err)
+	} else if wrote {
+		l.dirDirty.Store(true)
+	}
+	if wrote, err := l.epochs.flush(); err != nil {
+		errs = append(errs, err)
+	} else if wrote {
+		l.dirDirty.Store(true)
+	}
 	for _, s := range l.segments() {
 		if s.base >= target && s.sizeBytes.Load() == 0 {
 			continue
@@ -148,6 +160,15 @@ func (l *Log) syncRound() (int64, error) {
 		if err := l.fs.SyncDir(l.dir); err != nil {
 			l.dirDirty.Store(true)
 			errs = append(errs, err)
+		}
+	}
+	// A new partition directory's own entry, in the log dir (one fsync shared by every
+	// partition created before it).
+	if l.parentPending.Load() {
+		if err := l.makeParentDurable(); err != nil {
+			errs = append(errs, err)
+		} else {
+			l.parentPending.Store(false)
 		}
 	}
 	if err := errors.Join(errs...); err != nil {

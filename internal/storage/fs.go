@@ -164,23 +164,7 @@ func readFile(fsys FS, name string, limitBytes int64) ([]byte, error) {
 // over name, then syncs the directory: after it returns, name holds either the old or the new
 // content after any crash, never a mix.
 func writeFileAtomic(fsys FS, name string, data []byte) error {
-	tmp := name + ".tmp"
-	f, err := fsys.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := f.WriteAt(data, 0); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := fsys.Rename(tmp, name); err != nil {
+	if err := writeFileSynced(fsys, name, data); err != nil {
 		return err
 	}
 	return fsys.SyncDir(filepath.Dir(name))

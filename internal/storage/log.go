@@ -54,6 +54,9 @@ type LogOptions struct {
 	CleanerPoint int64
 
 	deleter *deleter // shared per log dir by the Manager; nil: the Log runs its own
+	// parentDir syncs the log dir for a partition directory OpenLog created (the
+	// Manager's, shared by its logs); nil: the Log syncs its parents itself.
+	parentDir *dirSyncer
 	// onTruncate runs after TruncateTo and TruncateFullyAndStartAt (the Manager rewrites
 	// its checkpoints), outside the log's locks.
 	onTruncate func(*Log)
@@ -111,10 +114,20 @@ type Log struct {
 	appendedRecords atomic.Int64 // since open
 	flushedRecords  atomic.Int64 // appendedRecords as of the start of the last flush
 	lastFlushMs     atomic.Int64
-	dirDirty        atomic.Bool  // directory entries changed since the last SyncDir
-	cleanerPoint    atomic.Int64 // first offset not yet compacted
-	truncGen        atomic.Int64 // bumped by every truncation: compaction started before aborts
-	closed          atomic.Bool
+	dirDirty        atomic.Bool // directory entries changed since the last SyncDir
+	// parentPending: the partition directory (or a parent) was created and its entry is
+	// not durable yet; makeParentDurable (set once by load) syncs it.
+	parentPending     atomic.Bool
+	makeParentDurable func() error
+	// meta is the topic id of partition.metadata; dirty until the file holds it.
+	meta struct {
+		sync.Mutex
+		id    TopicID
+		dirty atomic.Bool
+	}
+	cleanerPoint atomic.Int64 // first offset not yet compacted
+	truncGen     atomic.Int64 // bumped by every truncation: compaction started before aborts
+	closed       atomic.Bool
 
 	epochs    *epochCache
 	producers *producerState
@@ -851,6 +864,9 @@ func (l *Log) truncateToLocked(offset int64) error {
 	// The log end is where the kept data ends (offset, unless a gap left by compaction
 	// precedes it): what a restart would find.
 	l.logEnd.Store(kept[len(kept)-1].next.Load())
+	// With such a gap the log end is below offset: the durable offset must not stay above
+	// it, or the next appends, below offset, would count as durable before any fsync.
+	l.flush.truncated(l.logEnd.Load())
 	l.retireSegmentsLocked(removed)
 	if err := l.epochs.truncateFromEnd(offset); err != nil {
 		return err
@@ -1066,7 +1082,11 @@ func (l *Log) Close(ctx context.Context) error {
 	if l.w.failed != nil {
 		errs = append(errs, l.w.failed)
 	}
-	errs = append(errs, l.producers.writeSnapshot(l.fs, l.dir, l.logEnd.Load(), true))
+	// An empty log has nothing to replay: no snapshot (Kafka writes one only when the log
+	// moved since the last).
+	if l.logEnd.Load() > l.logStart.Load() || l.producers.count() > 0 {
+		errs = append(errs, l.producers.writeSnapshot(l.fs, l.dir, l.logEnd.Load(), true))
+	}
 	l.writeMu.Unlock()
 	target, err := l.syncRound()
 	errs = append(errs, err)

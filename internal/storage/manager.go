@@ -85,6 +85,7 @@ type Manager struct {
 	opts    ManagerOptions
 	logger  *slog.Logger
 	deleter *deleter
+	dirs    *dirSyncer // the log dir's entries (partition directories)
 
 	mu struct {
 		sync.Mutex
@@ -124,9 +125,15 @@ func OpenManager(ctx context.Context, opts ManagerOptions) (*Manager, error) {
 	m := &Manager{opts: opts, logger: opts.Logger.With("logDir", opts.Dir), stop: make(chan struct{})}
 	m.mu.logs = map[TopicPartition]*Log{}
 	fsys := opts.FS
-	if err := fsys.MkdirAll(opts.Dir, 0o755); err != nil {
+	// A log dir created here is made durable at once (Kafka syncs its parent too).
+	if created, makeDurable, err := mkdirDeferred(fsys, opts.Dir, nil); err != nil {
 		return nil, err
+	} else if created {
+		if err := makeDurable(); err != nil {
+			return nil, err
+		}
 	}
+	m.dirs = newDirSyncer(fsys, opts.Dir)
 	m.hadCleanShutdown = exists(fsys, filepath.Join(opts.Dir, cleanShutdownFile))
 	recoveryPoints, err := m.readCheckpoint(recoveryPointCheckpointFile)
 	if err != nil {
@@ -250,6 +257,7 @@ func (m *Manager) openLog(ctx context.Context, tp TopicPartition, id TopicID, cf
 		HighWatermarkKnown:        found.hasHighWatermark,
 		MaxDecompressedBatchBytes: m.opts.MaxDecompressedBatchBytes,
 		deleter:                   m.deleter,
+		parentDir:                 m.dirs,
 		onTruncate:                m.truncated,
 	})
 }
@@ -287,10 +295,8 @@ func (m *Manager) GetOrCreateLog(ctx context.Context, tp TopicPartition, id Topi
 		return nil, ErrClosed
 	}
 	if l, ok := m.mu.logs[tp]; ok {
-		if id != (TopicID{}) {
-			if err := l.loadPartitionMetadata(id); err != nil {
-				return nil, err
-			}
+		if err := l.SetTopicID(id); err != nil {
+			return nil, err
 		}
 		return l, nil
 	}
@@ -301,8 +307,9 @@ func (m *Manager) GetOrCreateLog(ctx context.Context, tp TopicPartition, id Topi
 	if err != nil {
 		return nil, err
 	}
+	// Not synced here: the log's first flush round makes the new directory durable.
 	m.mu.logs[tp] = l
-	return l, m.opts.FS.SyncDir(m.opts.Dir)
+	return l, nil
 }
 
 // DeleteLog closes a log and removes its directory.

@@ -339,3 +339,161 @@ func TestHighWatermarkCheckpoint(t *testing.T) {
 		}
 	}
 }
+
+// TestCreatePartitionsDeferSyncs: creating partitions (and recording the leader's epoch)
+// costs no fsync; the first durable append of each pays for its directory, partition.metadata
+// and epoch checkpoint, with one fsync of the log dir shared by the partitions created before
+// it. A power loss before then loses the new partitions cleanly; after it, they survive.
+func TestCreatePartitionsDeferSyncs(t *testing.T) {
+	ctx := context.Background()
+	fsys := NewMemFS()
+	opts := ManagerOptions{Dir: "/data", FS: fsys, Logger: quietLogger(), Now: (&fakeClock{ms: 1}).now,
+		DefaultConfig: testConfig(), CleanerThreads: -1}
+	m, err := OpenManager(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	counts := map[FaultOp]int{}
+	logDirSyncs := 0
+	fsys.SetHook(func(op FaultOp, name string, off int64, n int) (int, error) {
+		mu.Lock()
+		counts[op]++
+		if op == OpSyncDir && name == "/data" {
+			logDirSyncs++
+		}
+		mu.Unlock()
+		return n, nil
+	})
+	id := TopicID{7}
+	var logs []*Log
+	for p := 0; p < 20; p++ {
+		l, err := m.GetOrCreateLog(ctx, TopicPartition{"new", int32(p)}, id, testConfig())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := l.AssignEpoch(3, 0); err != nil {
+			t.Fatal(err)
+		}
+		logs = append(logs, l)
+	}
+	mu.Lock()
+	if counts[OpSync] != 0 || counts[OpSyncDir] != 0 {
+		t.Fatalf("creating 20 partitions cost %d fsyncs and %d directory fsyncs", counts[OpSync], counts[OpSyncDir])
+	}
+	mu.Unlock()
+
+	// Power loss now: none of them was durable, and the log dir opens clean without them.
+	lost := fsys.Crash(true)
+	opts2 := opts
+	opts2.FS = lost
+	m2, err := OpenManager(ctx, opts2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(m2.Logs()); n != 0 {
+		t.Fatalf("%d partitions survived a power loss before their first flush", n)
+	}
+	m2.Close(ctx)
+	m.Close(ctx) // on the dead file system: errors expected, no hang
+
+	// Again, this time with a durable append in half of them.
+	fsys = NewMemFS()
+	opts.FS = fsys
+	m, err = OpenManager(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close(ctx)
+	logs = logs[:0]
+	for p := 0; p < 20; p++ {
+		l, err := m.GetOrCreateLog(ctx, TopicPartition{"new", int32(p)}, id, testConfig())
+		if err != nil {
+			t.Fatal(err)
+		}
+		l.AssignEpoch(3, 0)
+		logs = append(logs, l)
+	}
+	fsys.SetHook(func(op FaultOp, name string, off int64, n int) (int, error) {
+		mu.Lock()
+		if op == OpSyncDir && name == "/data" {
+			logDirSyncs++
+		}
+		mu.Unlock()
+		return n, nil
+	})
+	logDirSyncs = 0
+	for p := 0; p < 20; p += 2 {
+		info, err := logs[p].Append(tb{base: 0, n: 2, ts: 1, valueSize: 10, leaderEpoch: 3}.encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := logs[p].WaitDurable(ctx, info.NextOffset()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if logDirSyncs != 1 {
+		t.Fatalf("%d fsyncs of the log dir for 10 first durable appends, want 1 shared", logDirSyncs)
+	}
+	after := fsys.Crash(true)
+	opts2.FS = after
+	m3, err := OpenManager(ctx, opts2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m3.Close(ctx)
+	for p := 0; p < 20; p += 2 {
+		l, ok := m3.Log(TopicPartition{"new", int32(p)})
+		if !ok || l.LogEndOffset() != 2 || l.TopicID() != id || fmt.Sprint(l.EpochEntries()) != "[{3 0}]" {
+			t.Fatalf("partition %d after power loss: %v", p, ok)
+		}
+	}
+}
+
+// TestOpenToleratesPartialCreation: the states a power loss can leave a partition directory
+// in before its first flush round all open, and the log works afterwards.
+func TestOpenToleratesPartialCreation(t *testing.T) {
+	cases := []struct {
+		name  string
+		files map[string][]byte
+	}{
+		{"empty directory", nil},
+		{"empty partition.metadata", map[string][]byte{partitionMetadataFile: {}}},
+		{"torn partition.metadata", map[string][]byte{partitionMetadataFile: []byte("version: 0\ntopic_")}},
+		{"empty epoch checkpoint", map[string][]byte{leaderEpochCheckpointFile: {}}},
+		{"garbage epoch checkpoint", map[string][]byte{leaderEpochCheckpointFile: []byte("0\n3\n1 2\n")}},
+		{"index without log", map[string][]byte{segmentFileName(0, indexSuffix): make([]byte, 64)}},
+		{"leftover tmp", map[string][]byte{partitionMetadataFile + ".tmp": []byte("version")}},
+		{"empty segment", map[string][]byte{segmentFileName(0, logSuffix): {}}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ctx := context.Background()
+			fsys := NewMemFS()
+			fsys.MkdirAll("/data/x-0", 0o755)
+			for n, data := range c.files {
+				fsys.WriteAll("/data/x-0/"+n, data)
+			}
+			m, err := OpenManager(ctx, ManagerOptions{Dir: "/data", FS: fsys, Logger: quietLogger(),
+				DefaultConfig: testConfig(), CleanerThreads: -1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Close(ctx)
+			l, err := m.GetOrCreateLog(ctx, TopicPartition{"x", 0}, TopicID{5}, testConfig())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := l.Append(tb{base: l.LogEndOffset(), n: 1, ts: 1, valueSize: 5, leaderEpoch: 2}.encode()); err != nil {
+				t.Fatal(err)
+			}
+			if err := l.Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
+			data, err := fsys.ReadAll("/data/x-0/" + partitionMetadataFile)
+			if id, derr := decodePartitionMetadata("", data); err != nil || derr != nil || id != (TopicID{5}) {
+				t.Fatalf("partition.metadata after the first flush: %q %v", data, err)
+			}
+		})
+	}
+}

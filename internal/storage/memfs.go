@@ -38,10 +38,13 @@ type FaultHook func(op FaultOp, name string, off int64, n int) (keepBytes int, e
 
 // MemFS is an in-memory FS for tests that models what survives a power loss: every file has
 // its current content (the page cache) and its synced content (the disk); every directory
-// entry change becomes durable only at SyncDir of its directory. Crash returns a new MemFS
-// holding what a machine would find after rebooting, and kills this one (every later call on
-// it, or on a File opened from it, fails), so the code under test can be closed afterwards
-// without touching the survivor. Directories themselves are durable at once.
+// entry change becomes durable only at SyncDir of its directory, and that includes the entry
+// of a directory MkdirAll created (a new directory survives only once its parent was
+// synced, and its files only with it). Crash returns a new MemFS holding what a machine
+// would find after rebooting, and kills this one (every later call on it, or on a File
+// opened from it, fails), so the code under test can be closed afterwards without touching
+// the survivor. Simplifications: removing a directory (Remove, RemoveAll) and renaming one
+// are durable at once.
 //
 // A FaultHook injects errors and torn writes.
 type MemFS struct {
@@ -51,7 +54,10 @@ type MemFS struct {
 		files   map[string]*memNode // current namespace
 		durable map[string]*memNode // namespace as of the last SyncDir of each directory
 		dirs    map[string]bool
-		hook    FaultHook
+		// durableDirs are the directories whose entry in their parent was synced (and
+		// the roots); a crash keeps a directory only if it and its ancestors are here.
+		durableDirs map[string]bool
+		hook        FaultHook
 	}
 	syncs atomic.Int64 // number of successful File.Sync calls, for benchmarks and tests
 }
@@ -67,6 +73,7 @@ func NewMemFS() *MemFS {
 	m.mu.files = map[string]*memNode{}
 	m.mu.durable = map[string]*memNode{}
 	m.mu.dirs = map[string]bool{"/": true, ".": true}
+	m.mu.durableDirs = map[string]bool{"/": true, ".": true}
 	return m
 }
 
@@ -90,8 +97,24 @@ func (m *MemFS) Crash(powerLoss bool) *MemFS {
 	defer m.mu.Unlock()
 	m.mu.dead = true
 	n := NewMemFS()
+	survives := func(d string) bool {
+		if !powerLoss {
+			return m.mu.dirs[d]
+		}
+		for ; ; d = filepath.Dir(d) {
+			if !m.mu.durableDirs[d] || !m.mu.dirs[d] {
+				return false
+			}
+			if d == filepath.Dir(d) {
+				return true
+			}
+		}
+	}
 	for d := range m.mu.dirs {
-		n.mu.dirs[d] = true
+		if survives(d) {
+			n.mu.dirs[d] = true
+			n.mu.durableDirs[d] = true
+		}
 	}
 	clone := map[*memNode]*memNode{}
 	src := m.mu.files
@@ -99,6 +122,9 @@ func (m *MemFS) Crash(powerLoss bool) *MemFS {
 		src = m.mu.durable
 	}
 	for name, node := range src {
+		if !n.mu.dirs[filepath.Dir(name)] {
+			continue // its directory did not survive
+		}
 		c, ok := clone[node]
 		if !ok {
 			c = &memNode{}
@@ -189,12 +215,64 @@ func (m *MemFS) Rename(oldpath, newpath string) error {
 	if _, err := m.faultLocked(OpRename, oldpath, 0, 0); err != nil {
 		return err
 	}
+	if m.mu.dirs[oldpath] {
+		return m.renameDirLocked(oldpath, newpath)
+	}
 	node, ok := m.mu.files[oldpath]
 	if !ok {
 		return &fs.PathError{Op: "rename", Path: oldpath, Err: fs.ErrNotExist}
 	}
+	if !m.mu.dirs[filepath.Dir(newpath)] {
+		return &fs.PathError{Op: "rename", Path: newpath, Err: fs.ErrNotExist}
+	}
 	delete(m.mu.files, oldpath)
 	m.mu.files[newpath] = node
+	return nil
+}
+
+// renameDirLocked moves a directory and everything under it, durably at once (a
+// simplification: a real file system needs the parent synced).
+func (m *MemFS) renameDirLocked(oldpath, newpath string) error {
+	if m.mu.dirs[newpath] || m.mu.files[newpath] != nil {
+		return &fs.PathError{Op: "rename", Path: newpath, Err: fs.ErrExist}
+	}
+	if !m.mu.dirs[filepath.Dir(newpath)] {
+		return &fs.PathError{Op: "rename", Path: newpath, Err: fs.ErrNotExist}
+	}
+	prefix := oldpath + string(filepath.Separator)
+	move := func(p string) (string, bool) {
+		if p == oldpath {
+			return newpath, true
+		}
+		if strings.HasPrefix(p, prefix) {
+			return filepath.Join(newpath, p[len(prefix):]), true
+		}
+		return "", false
+	}
+	for _, set := range []map[string]bool{m.mu.dirs, m.mu.durableDirs} {
+		var moved []string
+		for d := range set {
+			if np, ok := move(d); ok {
+				delete(set, d)
+				moved = append(moved, np)
+			}
+		}
+		for _, d := range moved {
+			set[d] = true
+		}
+	}
+	for _, nodes := range []map[string]*memNode{m.mu.files, m.mu.durable} {
+		moved := map[string]*memNode{}
+		for f, node := range nodes {
+			if np, ok := move(f); ok {
+				delete(nodes, f)
+				moved[np] = node
+			}
+		}
+		for f, node := range moved {
+			nodes[f] = node
+		}
+	}
 	return nil
 }
 
@@ -217,6 +295,7 @@ func (m *MemFS) Remove(name string) error {
 			}
 		}
 		delete(m.mu.dirs, name)
+		delete(m.mu.durableDirs, name)
 		return nil
 	}
 	return &fs.PathError{Op: "remove", Path: name, Err: fs.ErrNotExist}
@@ -241,6 +320,7 @@ func (m *MemFS) RemoveAll(name string) error {
 	for d := range m.mu.dirs {
 		if d == name || strings.HasPrefix(d, prefix) {
 			delete(m.mu.dirs, d)
+			delete(m.mu.durableDirs, d)
 		}
 	}
 	return nil
@@ -320,6 +400,11 @@ func (m *MemFS) SyncDir(dir string) error {
 	for f, node := range m.mu.files {
 		if filepath.Dir(f) == dir {
 			m.mu.durable[f] = node
+		}
+	}
+	for d := range m.mu.dirs {
+		if d != dir && filepath.Dir(d) == dir {
+			m.mu.durableDirs[d] = true
 		}
 	}
 	return nil

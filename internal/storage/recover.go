@@ -28,15 +28,34 @@ import (
 //     shutdown only the active segment's tail past its last index entry is read;
 //  4. the leader epoch cache and producer state are brought in line with the log.
 func (l *Log) load(ctx context.Context, opts LogOptions) error {
-	if err := l.fs.MkdirAll(l.dir, 0o755); err != nil {
-		return err
-	}
-	if err := l.loadPartitionMetadata(opts.TopicID); err != nil {
-		return err
-	}
-	names, err := l.fs.List(l.dir)
+	// A new partition directory is not made durable here: the log's first flush round does
+	// it (and writes partition.metadata and the epoch checkpoint), so that creating
+	// partitions costs no fsync. Until then a crash may lose the directory or leave it
+	// partly written; nothing in it was acknowledged durable, and load tolerates each state.
+	created, makeDurable, err := mkdirDeferred(l.fs, l.dir, opts.parentDir)
 	if err != nil {
 		return err
+	}
+	if created {
+		l.makeParentDurable = makeDurable
+		l.parentPending.Store(true)
+	}
+	if err := l.loadPartitionMetadata(opts.TopicID, created); err != nil {
+		return err
+	}
+	if created {
+		l.epochs = newEpochCache(l.fs, l.dir)
+	} else if l.epochs, err = loadEpochCache(l.fs, l.dir); err != nil {
+		// The batches that recovery scans put their epochs back.
+		l.logger.Warn("leader epoch checkpoint unreadable; starting empty", "err", err)
+		l.epochs = newEpochCache(l.fs, l.dir)
+	}
+	l.epochs.deferred = true
+	var names []string
+	if !created {
+		if names, err = l.fs.List(l.dir); err != nil {
+			return err
+		}
 	}
 	minCleaned := int64(-1)
 	var swaps []string
@@ -66,9 +85,10 @@ func (l *Log) load(ctx context.Context, opts LogOptions) error {
 		}
 	}
 
-	names, err = l.fs.List(l.dir)
-	if err != nil {
-		return err
+	if !created {
+		if names, err = l.fs.List(l.dir); err != nil {
+			return err
+		}
 	}
 	logs := map[int64]bool{}
 	for _, n := range names {
@@ -152,9 +172,21 @@ func (l *Log) load(ctx context.Context, opts LogOptions) error {
 		}
 	} else {
 		expect := int64(0)
+		// The checkpoint is only known to match the log below the recovery point (the flush
+		// round that advanced it wrote the checkpoint first; truncations lower it, a full
+		// one rewrites the checkpoint at once): entries from there on are rebuilt from the
+		// rescanned batches, which carry their epochs.
+		if err := l.epochs.truncateFromEnd(opts.RecoveryPoint); err != nil {
+			return err
+		}
+		visit := func(b record.Batch) {
+			if e := b.PartitionLeaderEpoch(); e >= 0 && b.BaseOffset() >= opts.RecoveryPoint {
+				l.epochs.assign(e, b.BaseOffset())
+			}
+		}
 		for i := recoverFrom; i < len(segs); i++ {
 			s := segs[i]
-			cut, err := s.recoverBatches(expect, cfg.IndexIntervalBytes, nil)
+			cut, err := s.recoverBatches(expect, cfg.IndexIntervalBytes, visit)
 			if err != nil {
 				return err
 			}
@@ -197,10 +229,6 @@ func (l *Log) load(ctx context.Context, opts LogOptions) error {
 	l.logStart.Store(max(opts.LogStartOffset, segs[0].base))
 	if l.logStart.Load() > leo {
 		l.logger.Warn("log start offset beyond log end: starting over", "logStart", l.logStart.Load(), "logEnd", leo)
-		l.epochs, _ = loadEpochCache(l.fs, l.dir)
-		if l.epochs == nil {
-			l.epochs = &epochCache{fs: l.fs, path: filepath.Join(l.dir, leaderEpochCheckpointFile)}
-		}
 		l.producers = newProducerState()
 		if err := l.truncateFullyLocked(l.logStart.Load()); err != nil {
 			return err
@@ -221,11 +249,6 @@ func (l *Log) load(ctx context.Context, opts LogOptions) error {
 		l.cleanerPoint.Store(l.logStart.Load())
 	}
 
-	l.epochs, err = loadEpochCache(l.fs, l.dir)
-	if err != nil {
-		l.logger.Warn("leader epoch checkpoint unreadable; starting empty", "err", err)
-		l.epochs = &epochCache{fs: l.fs, path: filepath.Join(l.dir, leaderEpochCheckpointFile)}
-	}
 	if err := l.epochs.truncateFromEnd(leo); err != nil {
 		return err
 	}
@@ -234,6 +257,11 @@ func (l *Log) load(ctx context.Context, opts LogOptions) error {
 	}
 
 	l.producers = newProducerState()
+	if created {
+		// Nothing on disk yet: no snapshots to read, nothing to make durable.
+		l.flush.durable.Store(leo)
+		return nil
+	}
 	l.deleteSnapshotsLocked(func(off int64) bool { return off > leo })
 	if err := l.rebuildProducerStateLocked(leo); err != nil {
 		return err
@@ -394,24 +422,73 @@ func (l *Log) loadActiveClean(s *segment) error {
 
 const math64Max = int64(^uint64(0) >> 1)
 
-func (l *Log) loadPartitionMetadata(id TopicID) error {
-	p := filepath.Join(l.dir, partitionMetadataFile)
-	data, err := readFile(l.fs, p, 4096)
-	if err == nil {
-		got, derr := decodePartitionMetadata(p, data)
-		if derr != nil {
-			return derr
+// loadPartitionMetadata reads partition.metadata (unless the directory was just created)
+// and checks or records id. A file that does not parse is ignored with a warning: a power
+// loss before the log's first flush round can leave it empty, and the topic id then comes
+// from the next caller that knows it. The file is (re)written by the next flush round.
+func (l *Log) loadPartitionMetadata(id TopicID, created bool) error {
+	if !created {
+		p := filepath.Join(l.dir, partitionMetadataFile)
+		data, err := readFile(l.fs, p, 4096)
+		switch {
+		case err == nil:
+			got, derr := decodePartitionMetadata(p, data)
+			if derr != nil {
+				l.logger.Warn("ignoring unreadable partition.metadata", "err", derr)
+				break
+			}
+			l.meta.Lock()
+			l.meta.id = got
+			l.meta.Unlock()
+		case errors.Is(err, fs.ErrNotExist):
+		default:
+			return err
 		}
-		if id != (TopicID{}) && got != id {
-			return fmt.Errorf("%w: %s has %s, want %s", ErrInconsistentTopicID, p, got, id)
-		}
-		return nil
 	}
-	if !errors.Is(err, fs.ErrNotExist) {
-		return err
-	}
+	return l.SetTopicID(id)
+}
+
+// TopicID is the topic id partition.metadata records for the log (zero when unknown).
+func (l *Log) TopicID() TopicID {
+	l.meta.Lock()
+	defer l.meta.Unlock()
+	return l.meta.id
+}
+
+// SetTopicID checks id against the log's topic id, or records it (persisted by the next
+// flush round) when the log has none. A zero id is ignored; another id than the recorded
+// one is ErrInconsistentTopicID.
+func (l *Log) SetTopicID(id TopicID) error {
 	if id == (TopicID{}) {
 		return nil
 	}
-	return writeFileAtomic(l.fs, p, encodePartitionMetadata(id))
+	l.meta.Lock()
+	defer l.meta.Unlock()
+	switch l.meta.id {
+	case id:
+		return nil
+	case TopicID{}:
+		l.meta.id = id
+		l.meta.dirty.Store(true)
+		return nil
+	}
+	return fmt.Errorf("%w: %s has %s, want %s", ErrInconsistentTopicID, filepath.Join(l.dir, partitionMetadataFile), l.meta.id, id)
+}
+
+// flushPartitionMetadata writes partition.metadata if the topic id changed since it was
+// last written (the caller syncs the directory). It reports whether it wrote.
+func (l *Log) flushPartitionMetadata() (bool, error) {
+	if !l.meta.dirty.Load() {
+		return false, nil
+	}
+	l.meta.Lock()
+	defer l.meta.Unlock()
+	if !l.meta.dirty.Load() {
+		return false, nil
+	}
+	if err := writeFileSynced(l.fs, filepath.Join(l.dir, partitionMetadataFile), encodePartitionMetadata(l.meta.id)); err != nil {
+		return false, err
+	}
+	l.meta.dirty.Store(false)
+	return true, nil
 }

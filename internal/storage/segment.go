@@ -104,8 +104,12 @@ func newSegmentStruct(fsys FS, dir string, base int64, f File, indexBytes int64,
 	return s
 }
 
-// createSegment makes a new, empty active segment: the .log, and both indexes preallocated to
-// segment.index.bytes (rounded down to whole entries) as Kafka does.
+// createSegment makes a new, empty active segment: the .log only. Its indexes live in
+// memory and reach their files when the segment is sealed or the log closed (Kafka
+// preallocates the active segment's index files; nothing needs them on disk before then,
+// since recovery rebuilds missing ones, and two file creations per segment are the bulk of
+// creating a partition). Stale index files of the same name (a segment recreated at the same
+// base) are removed so that a crash cannot pair them with the new .log.
 func createSegment(fsys FS, dir string, base int64, cfg *Config, nowMs, jitterMs int64) (*segment, error) {
 	s := newSegmentStruct(fsys, dir, base, nil, cfg.SegmentIndexBytes, nowMs, jitterMs)
 	f, err := fsys.OpenFile(s.logPath(), os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
@@ -113,32 +117,14 @@ func createSegment(fsys FS, dir string, base int64, cfg *Config, nowMs, jitterMs
 		return nil, err
 	}
 	s.log = f
-	for _, p := range []struct {
-		path string
-		size int64
-	}{
-		{s.indexPath(), int64(s.maxIdxEntries) * offsetIndexEntrySize},
-		{s.timeIndexPath(), int64(s.maxTimeEntries) * timeIndexEntrySize},
-	} {
-		if err := preallocate(fsys, p.path, p.size); err != nil {
+	for _, p := range []string{s.indexPath(), s.timeIndexPath()} {
+		if err := fsys.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
 			f.Close()
 			return nil, err
 		}
 	}
 	s.idxLoaded.Store(true)
 	return s, nil
-}
-
-func preallocate(fsys FS, path string, size int64) error {
-	f, err := fsys.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return err
-	}
-	if err := f.Truncate(size); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }
 
 // acquire takes a reference unless the segment is already closed.
