@@ -59,6 +59,31 @@ func validTopicChars(s string) bool {
 	return true
 }
 
+// deleteDirSuffix ends the name a deleted partition's directory is renamed to, as Kafka
+// names it: <topic>-<partition>.<32 hex digits>-delete.
+const deleteDirSuffix = "-delete"
+
+// deleteDirName is Kafka's name for a partition directory being deleted: the topic, cut so
+// that the name fits in 255 bytes, then "-<partition>.<uuid without dashes>-delete".
+func deleteDirName(tp TopicPartition, uuidHex string) string {
+	suffix := "-" + strconv.Itoa(int(tp.Partition)) + "." + uuidHex + deleteDirSuffix
+	topic := tp.Topic
+	if n := 255 - len(suffix); len(topic) > n {
+		topic = topic[:n]
+	}
+	return topic + suffix
+}
+
+// isDeleteDirName recognizes deleteDirName's names (Kafka's pattern: "(\S+)-(\S+)\.(\S+)-delete").
+func isDeleteDirName(name string) bool {
+	rest, ok := strings.CutSuffix(name, deleteDirSuffix)
+	if !ok {
+		return false
+	}
+	dot := strings.LastIndexByte(rest, '.')
+	return dot > 0 && dot < len(rest)-1 && strings.Contains(rest[:dot], "-")
+}
+
 // parseCheckpoint parses Kafka's text checkpoint format: a version line, a count line, then
 // count lines of fields separated by single spaces. It returns the field rows.
 func parseCheckpoint(path string, data []byte, wantVersion, wantFields int) ([][]string, error) {

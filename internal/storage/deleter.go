@@ -14,9 +14,10 @@ import (
 // hold open descriptors, which survive unlink).
 const maxPendingDeletes = 100_000
 
-// deleter unlinks *.deleted files once their file.delete.delay.ms has passed. One runs per
-// log dir (owned by the Manager) or per standalone Log; close stops it and waits. Files still
-// pending at close are removed at the next open, as Kafka does.
+// deleter unlinks *.deleted files, and removes renamed partition directories
+// (<topic>-<partition>.<id>-delete), once their file.delete.delay.ms has passed. One runs per
+// log dir (owned by the Manager) or per standalone Log; close stops it and waits. What is
+// still pending at close is removed at the next open, as Kafka does.
 type deleter struct {
 	fs     FS
 	logger *slog.Logger
@@ -34,6 +35,7 @@ type deleter struct {
 type pendingDelete struct {
 	dueMs int64
 	path  string
+	dir   bool // a whole directory (RemoveAll)
 }
 
 type deleteQueue []pendingDelete
@@ -56,17 +58,22 @@ func newDeleter(fsys FS, logger *slog.Logger, now func() time.Time) *deleter {
 	return d
 }
 
-func (d *deleter) schedule(paths []string, dueMs int64) {
+func (d *deleter) schedule(paths []string, dueMs int64) { d.scheduleKind(paths, dueMs, false) }
+
+// scheduleDirs queues whole directories for removal.
+func (d *deleter) scheduleDirs(paths []string, dueMs int64) { d.scheduleKind(paths, dueMs, true) }
+
+func (d *deleter) scheduleKind(paths []string, dueMs int64, dir bool) {
 	d.mu.Lock()
 	if d.mu.closed || len(d.mu.queue)+len(paths) > maxPendingDeletes {
 		d.mu.Unlock()
 		for _, p := range paths {
-			d.remove(p)
+			d.remove(pendingDelete{path: p, dir: dir})
 		}
 		return
 	}
 	for _, p := range paths {
-		heap.Push(&d.mu.queue, pendingDelete{dueMs: dueMs, path: p})
+		heap.Push(&d.mu.queue, pendingDelete{dueMs: dueMs, path: p, dir: dir})
 	}
 	d.mu.Unlock()
 	select {
@@ -75,9 +82,15 @@ func (d *deleter) schedule(paths []string, dueMs int64) {
 	}
 }
 
-func (d *deleter) remove(p string) {
-	if err := d.fs.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		d.logger.Warn("delete segment file", "path", p, "err", err)
+func (d *deleter) remove(p pendingDelete) {
+	if p.dir {
+		if err := d.fs.RemoveAll(p.path); err != nil {
+			d.logger.Warn("delete partition directory", "path", p.path, "err", err)
+		}
+		return
+	}
+	if err := d.fs.Remove(p.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		d.logger.Warn("delete segment file", "path", p.path, "err", err)
 	}
 }
 
@@ -93,12 +106,12 @@ func (d *deleter) run() {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
-		var due []string
+		var due []pendingDelete
 		wait := time.Hour
 		d.mu.Lock()
 		now := d.now().UnixMilli()
 		for len(d.mu.queue) > 0 && d.mu.queue[0].dueMs <= now {
-			due = append(due, heap.Pop(&d.mu.queue).(pendingDelete).path)
+			due = append(due, heap.Pop(&d.mu.queue).(pendingDelete))
 		}
 		if len(d.mu.queue) > 0 {
 			// Poll at least every second: the injected clock may jump (tests).

@@ -16,6 +16,7 @@
 //	  cleaner-offset-checkpoint             offset checkpoint: first offset not yet compacted,
 //	                                        for logs whose cleanup.policy compacts
 //	  replication-offset-checkpoint         offset checkpoint: high watermark per partition
+//	  <topic>-<partition>.<uuid>-delete/    a deleted partition, see below
 //	  <topic>-<partition>/
 //	    00000000000000000000.log            segment: record batches back to back
 //	    00000000000000000000.index          sparse offset index
@@ -23,6 +24,12 @@
 //	    00000000000000001234.snapshot       producer state as of offset 1234
 //	    leader-epoch-checkpoint
 //	    partition.metadata
+//
+// A deleted partition's directory is renamed as Kafka renames it: the topic (cut so that the
+// name fits in 255 bytes), "-", the partition, ".", a random version-4 UUID as 32 lowercase
+// hex digits, "-delete". The rename is synced (the log dir's entry) before DeleteLog returns;
+// the Manager's deleter removes the directory after file.delete.delay.ms, and an open removes
+// any such directory it finds (in the background) instead of loading it.
 //
 // The 20-digit number is the segment's base offset: the first offset it may hold. Transient
 // names: *.tmp (checkpoint being written), *.deleted (retired segment file waiting

@@ -1111,13 +1111,26 @@ func (l *Log) releaseAll() {
 	l.setSegments(nil)
 }
 
-// Delete closes the log and removes its directory (the topic or replica was deleted).
+// Delete closes the log without flushing it and removes its directory (a standalone log;
+// the Manager's DeleteLog renames and removes in the background, as Kafka does).
 func (l *Log) Delete(ctx context.Context) error {
-	err := l.Close(ctx)
-	if rerr := l.fs.RemoveAll(l.dir); rerr != nil {
-		return rerr
+	l.closeWithoutFlush()
+	return l.fs.RemoveAll(l.dir)
+}
+
+// closeWithoutFlush closes a log whose data is being deleted: no flush, no snapshot, no
+// index writes. Readers keep the segments they pinned; waiters for durability get ErrClosed.
+func (l *Log) closeWithoutFlush() {
+	l.writeMu.Lock()
+	if l.closed.Swap(true) {
+		l.writeMu.Unlock()
+		return
 	}
-	return err
+	l.releaseAll()
+	l.writeMu.Unlock()
+	if l.ownsDeleter {
+		l.deleter.close()
+	}
 }
 
 func (l *Log) deleteSnapshotsLocked(match func(off int64) bool) {

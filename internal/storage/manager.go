@@ -3,6 +3,8 @@ package storage
 import (
 	"bytes"
 	"context"
+	cryptorand "crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -171,7 +173,13 @@ func OpenManager(ctx context.Context, opts ManagerOptions) (*Manager, error) {
 		m.deleter.close()
 		return nil, err
 	}
+	var leftovers []string
 	for _, n := range names {
+		if isDeleteDirName(n) {
+			// A deletion the last run did not finish: remove it in the background.
+			leftovers = append(leftovers, filepath.Join(opts.Dir, n))
+			continue
+		}
 		tp, ok := ParseDirName(n)
 		if !ok {
 			continue
@@ -207,6 +215,7 @@ func OpenManager(ctx context.Context, opts ManagerOptions) (*Manager, error) {
 			return nil, err
 		}
 	}
+	m.deleter.scheduleDirs(leftovers, 0)
 	m.cleaner = newCleaner(m)
 	m.goAttach(m.housekeeping)
 	for i := 0; i < opts.CleanerThreads; i++ {
@@ -312,7 +321,11 @@ func (m *Manager) GetOrCreateLog(ctx context.Context, tp TopicPartition, id Topi
 	return l, nil
 }
 
-// DeleteLog closes a log and removes its directory.
+// DeleteLog deletes a partition's log as Kafka does: the log is closed without a flush, its
+// directory renamed to <topic>-<partition>.<uuid>-delete (durably: the log dir is synced)
+// and removed in the background after file.delete.delay.ms; the log dir's checkpoints are
+// rewritten without it. Readers holding Regions keep reading through their open files. A
+// restart finishing a deletion removes leftover -delete directories.
 func (m *Manager) DeleteLog(ctx context.Context, tp TopicPartition) error {
 	m.mu.Lock()
 	l, ok := m.mu.logs[tp]
@@ -323,11 +336,22 @@ func (m *Manager) DeleteLog(ctx context.Context, tp TopicPartition) error {
 		return ErrLogNotFound
 	}
 	m.cleaner.forget(l)
-	err := l.Delete(ctx)
-	if serr := m.opts.FS.SyncDir(m.opts.Dir); err == nil {
-		err = serr
+	l.closeWithoutFlush()
+	var id [16]byte
+	if _, err := cryptorand.Read(id[:]); err != nil {
+		return err
 	}
-	return err
+	id[6] = id[6]&0x0f | 0x40 // a version 4 UUID, as Kafka's UUID.randomUUID
+	id[8] = id[8]&0x3f | 0x80
+	dest := filepath.Join(m.opts.Dir, deleteDirName(tp, hex.EncodeToString(id[:])))
+	if err := m.opts.FS.Rename(l.dir, dest); err != nil {
+		return fmt.Errorf("storage: delete %s: %w", tp, err)
+	}
+	if err := m.dirs.sync(m.dirs.changed()); err != nil {
+		return fmt.Errorf("storage: delete %s: %w", tp, err)
+	}
+	m.deleter.scheduleDirs([]string{dest}, m.opts.Now().UnixMilli()+l.Config().FileDeleteDelayMs)
+	return m.WriteCheckpoints()
 }
 
 // housekeeping runs retention, producer expiry, flush.ms and checkpoints on their intervals.

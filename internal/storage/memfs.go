@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // FaultOp names the operation a MemFS fault hook is asked about.
@@ -59,7 +60,8 @@ type MemFS struct {
 		durableDirs map[string]bool
 		hook        FaultHook
 	}
-	syncs atomic.Int64 // number of successful File.Sync calls, for benchmarks and tests
+	syncs       atomic.Int64 // number of successful File.Sync calls, for benchmarks and tests
+	syncLatency atomic.Int64 // nanoseconds File.Sync takes, spent outside MemFS's lock
 }
 
 type memNode struct {
@@ -85,6 +87,10 @@ func (m *MemFS) SetHook(h FaultHook) {
 	m.mu.hook = h
 	m.mu.Unlock()
 }
+
+// SetSyncLatency makes every File.Sync take d, as a real disk's fsync does, without blocking
+// other operations meanwhile (a FaultHook that sleeps blocks the whole file system).
+func (m *MemFS) SetSyncLatency(d time.Duration) { m.syncLatency.Store(int64(d)) }
 
 // Syncs returns how many File.Sync calls succeeded.
 func (m *MemFS) Syncs() int64 { return m.syncs.Load() }
@@ -483,6 +489,9 @@ func (f *memFile) writeLocked(p []byte, off int64) {
 func (f *memFile) Sync() error {
 	if f.closed.Load() {
 		return errClosedFile
+	}
+	if d := f.fs.syncLatency.Load(); d > 0 {
+		time.Sleep(time.Duration(d))
 	}
 	f.fs.mu.Lock()
 	defer f.fs.mu.Unlock()
