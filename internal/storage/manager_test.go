@@ -554,8 +554,9 @@ func TestDeleteLog(t *testing.T) {
 		}
 		m2.Close(ctx)
 	}
-	m.Close(ctx) // on the dead file system
-	fsys = NewMemFS() // the crash killed the old one: redo the rest on a fresh one
+	// The crash killed the file system: close on it, and redo the rest on a fresh one.
+	m.Close(ctx)
+	fsys = NewMemFS()
 	opts.FS = fsys
 	m, err = OpenManager(ctx, opts)
 	if err != nil {
