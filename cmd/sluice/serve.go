@@ -114,7 +114,7 @@ func serve(parent context.Context, f serveFlags, stderr io.Writer) error {
 		}
 	}()
 
-	n, err := node.Start(startCtx, cfg, node.Options{Logger: logger})
+	n, err := node.Start(startCtx, cfg, node.Options{Logger: logger, LogLevel: level})
 	if err != nil {
 		if startCtx.Err() != nil && parent.Err() == nil {
 			logger.Info("Sluice stopped during startup")

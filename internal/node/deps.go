@@ -13,7 +13,14 @@ func (n *Node) serverDeps() server.Deps {
 	if n.static.Roles.Broker {
 		d.Metadata = n.fsm
 		d.Replicas = n.replicas
+		d.ProducerIDs = n.pids
+		d.LogDir = n.static.LogDirs[0]
 	}
+	if n.ctrl != nil {
+		d.Controller = n.ctrl
+	}
+	d.Config = n.cfg.Load
+	d.LogLevel = n.opts.LogLevel
 	return d
 }
 

@@ -35,6 +35,9 @@ var (
 type Options struct {
 	// Logger receives every component's logs; nil discards them.
 	Logger *slog.Logger
+	// LogLevel is Logger's level, when it is a LevelVar: the server serves it as the
+	// BROKER_LOGGER config resource, so an operator can change it at runtime. May be nil.
+	LogLevel *slog.LevelVar
 	// Observer receives the server's connection and request events (metrics, issue 6).
 	Observer server.Observer
 	// ExtraHandlers are passed to the server (server.Options.ExtraHandlers): APIs whose
