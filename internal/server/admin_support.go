@@ -178,8 +178,8 @@ func withTimeout(ctx context.Context, timeoutMs int32) (context.Context, context
 // request.timeout.ms default.
 const configWaitTimeout = 30 * time.Second
 
-// waitApplied waits until this broker's image includes the controller commit at offset,
-// so that the client's next request to this broker sees the change. timeoutMs is the
+// waitApplied waits until this broker has the controller commit at offset (see
+// AdminDeps.WaitApplied), so that the client's next request to this broker sees the change. timeoutMs is the
 // request's: 0 or less means "do not wait" (Kafka's timeout_ms semantics). A wait that
 // runs out is not an error: the change is committed and will arrive, as with Kafka, whose
 // controller answers as soon as it commits.
@@ -189,7 +189,13 @@ func (s *Server) waitApplied(ctx context.Context, r *Request, offset uint64, tim
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	if _, err := s.opts.Deps.Metadata.WaitForOffset(ctx, offset); err != nil && ctx.Err() == nil {
+	var err error
+	if wait := s.opts.Deps.WaitApplied; wait != nil {
+		err = wait(ctx, offset)
+	} else {
+		_, err = s.opts.Deps.Metadata.WaitForOffset(ctx, offset)
+	}
+	if err != nil && ctx.Err() == nil {
 		r.Logger().Warn("waiting for a committed metadata change", "offset", offset, "err", err)
 	}
 }

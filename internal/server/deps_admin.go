@@ -26,6 +26,15 @@ type AdminDeps struct {
 	// replaced by Reconfigure).
 	Config func() *config.Broker
 
+	// WaitApplied, when set, returns once this broker has acted on the metadata image at
+	// offset (replicas made or removed, topic configs applied to its partitions, dynamic
+	// broker configs swapped in), or ctx ends. The handlers that change metadata call it
+	// before answering, so the client's next request here already sees the change take
+	// effect (a lowered max.message.bytes refuses the next produce). Nil waits for the
+	// image only (Deps.Metadata.WaitForOffset), which the node's metadata subscriber
+	// follows shortly after.
+	WaitApplied func(ctx context.Context, offset uint64) error
+
 	// LogLevel, when set, is the level of the node's logger: DescribeConfigs and
 	// IncrementalAlterConfigs serve it as the BROKER_LOGGER resource's one logger, "root"
 	// (Kafka's log4j root logger), so `kafka-configs --entity-type broker-loggers` can read
