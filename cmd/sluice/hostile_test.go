@@ -140,10 +140,10 @@ type steadyPair struct {
 	cancelCons context.CancelFunc
 	prodWG     sync.WaitGroup
 	consWG     sync.WaitGroup
-	mu       sync.Mutex
-	errs     []error
-	consumed int64
-	outOfSeq bool
+	mu         sync.Mutex
+	errs       []error
+	consumed   int64
+	outOfSeq   bool
 }
 
 func startSteadyPair(t testing.TB, addr, topic string) *steadyPair {
