@@ -111,6 +111,9 @@ func (s *Server) createTopics(ctx context.Context, r *Request, req *message.Crea
 		defer cancel()
 		results, offset, err := ctl.CreateTopics(opCtx, specs, req.ValidateOnly)
 		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err() // the connection is gone or the broker is stopping
+			}
 			for _, i := range specIdx {
 				setCreateTopicError(r, &resp.Topics[i], err)
 			}

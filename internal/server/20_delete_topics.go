@@ -147,6 +147,9 @@ func (s *Server) deleteTopics(ctx context.Context, r *Request, req *message.Dele
 		defer cancel()
 		out, offset, err := ctl.DeleteTopics(opCtx, refs)
 		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err() // the connection is gone or the broker is stopping
+			}
 			for _, i := range refIdx {
 				results[i].err = err
 			}

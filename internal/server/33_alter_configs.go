@@ -82,6 +82,9 @@ func (s *Server) alterConfigs(ctx context.Context, r *Request, req *message.Alte
 		}
 		results, offset, err := ctl.AlterConfigs(ctx, specs, req.ValidateOnly)
 		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err() // the connection is gone or the broker is stopping
+			}
 			for _, i := range specIdx {
 				errs[i] = err
 			}

@@ -78,6 +78,9 @@ func (s *Server) createPartitions(ctx context.Context, r *Request, req *message.
 	defer cancel()
 	results, offset, err := ctl.CreatePartitions(opCtx, specs, req.ValidateOnly)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err() // the connection is gone or the broker is stopping
+		}
 		for _, i := range specIdx {
 			resp.Results[i].ErrorCode, resp.Results[i].ErrorMessage = errorCodeAndMessage(r, err)
 		}

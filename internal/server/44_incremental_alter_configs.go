@@ -88,6 +88,9 @@ func (s *Server) incrementalAlterConfigs(ctx context.Context, r *Request, req *m
 		}
 		results, offset, err := ctl.IncrementalAlterConfigs(ctx, specs, req.ValidateOnly)
 		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err() // the connection is gone or the broker is stopping
+			}
 			for _, i := range specIdx {
 				errs[i] = err
 			}

@@ -532,3 +532,54 @@ func adminTopicID(t *testing.T, c *adminCluster, name string) [16]byte {
 	}
 	return md.Topics[0].TopicID
 }
+
+// TestAdminCreateTopicsVersions creates a topic at every version, kmsg decoding the
+// answers: what each version carries, and timeout_ms 0 (do not wait) still creating.
+func TestAdminCreateTopicsVersions(t *testing.T) {
+	c := startAdminCluster(t, map[string]string{"num.partitions": "2"})
+	for v := int16(0); v <= 7; v++ {
+		name := "topic-v" + string(rune('0'+v))
+		req := kmsg.NewPtrCreateTopicsRequest()
+		req.TimeoutMillis = int32(v) * 1000 // v0: 0, do not wait for the image
+		tp := adminNewTopic(name, 2, 1)
+		if v >= 4 {
+			tp = adminNewTopic(name, -1, -1) // the broker defaults
+		}
+		req.Topics = []kmsg.CreateTopicsRequestTopic{adminWithConfig(tp, "retention.ms", adminStr("1000"))}
+		resp := c.kmsgRequest(v, req).(*kmsg.CreateTopicsResponse)
+		if len(resp.Topics) != 1 || resp.Topics[0].ErrorCode != 0 || resp.Topics[0].ErrorMessage != nil {
+			t.Fatalf("v%d: %+v", v, resp.Topics)
+		}
+		r := resp.Topics[0]
+		if v >= 5 {
+			if r.NumPartitions != 2 || r.ReplicationFactor != 1 || len(r.Configs) < 20 {
+				t.Errorf("v%d: %d partitions, rf %d, %d configs", v, r.NumPartitions, r.ReplicationFactor, len(r.Configs))
+			}
+			for _, cf := range r.Configs {
+				if cf.Name == "retention.ms" && (adminMsg(cf.Value) != "1000" || kmsg.ConfigSource(cf.Source) != kmsg.ConfigSourceDynamicTopicConfig || cf.ReadOnly) {
+					t.Errorf("v%d retention.ms %+v", v, cf)
+				}
+			}
+		}
+		if (v >= 7) != (r.TopicID != [16]byte{}) {
+			t.Errorf("v%d topic id %x", v, r.TopicID)
+		}
+		// The topic exists (v0 did not wait, but its commit came before the answer).
+		adminWaitTopic(t, c, name)
+
+		// A failure: the message from v1.
+		resp = c.kmsgRequest(v, req).(*kmsg.CreateTopicsResponse)
+		if r := resp.Topics[0]; r.ErrorCode != kerr.TopicAlreadyExists.Code || (v >= 1) != (r.ErrorMessage != nil) {
+			t.Errorf("v%d again: %+v", v, r)
+		}
+	}
+}
+
+// adminWaitTopic waits (bounded) until this broker's metadata has the topic.
+func adminWaitTopic(t *testing.T, c *adminCluster, name string) {
+	t.Helper()
+	waitUntil(t, "topic "+name, func() bool {
+		_, ok := c.fsm.Current().TopicByName(name)
+		return ok
+	})
+}
