@@ -210,7 +210,10 @@
 // # Goroutines
 //
 // The Manager owns its goroutines (housekeeping: flush.ms, retention, checkpoints; cleaner
-// workers; the deleter) and Close waits for all. A standalone Log owns a deleter and Close
+// workers; the deleter, which also removes -delete directories) and Close waits for all.
+// OpenManager loads the partition directories on RecoveryThreadsPerDataDir workers
+// (num.recovery.threads.per.data.dir, default 2) that end before it returns; a failure stops
+// the others and closes every log already opened. A standalone Log owns a deleter and Close
 // waits for it. Group commit runs in the waiting callers' goroutines: no flusher goroutine.
 //
 // # Memory

@@ -39,6 +39,9 @@ type ManagerOptions struct {
 	ProducerIDExpirationMs            int64 // producer.id.expiration.ms (86400000)
 	CleanerThreads                    int   // log.cleaner.threads (1); negative disables compaction
 	CleanerBackoffMs                  int64 // log.cleaner.backoff.ms (15000)
+	// RecoveryThreadsPerDataDir is num.recovery.threads.per.data.dir (2): how many logs
+	// OpenManager loads (and recovers) at once.
+	RecoveryThreadsPerDataDir int
 	// CleanerMaxKeys bounds the keys one compaction pass remembers (Kafka sizes this from
 	// log.cleaner.dedupe.buffer.size; 1<<20 keys by default). A pass that would need more
 	// stops early and the rest is cleaned by the next pass.
@@ -74,6 +77,9 @@ func (o *ManagerOptions) ensureDefaults() {
 	def(&o.CleanerBackoffMs, 15_000)
 	if o.CleanerThreads == 0 {
 		o.CleanerThreads = 1
+	}
+	if o.RecoveryThreadsPerDataDir <= 0 {
+		o.RecoveryThreadsPerDataDir = 2
 	}
 	if o.CleanerMaxKeys <= 0 {
 		o.CleanerMaxKeys = 1 << 20
@@ -174,6 +180,7 @@ func OpenManager(ctx context.Context, opts ManagerOptions) (*Manager, error) {
 		return nil, err
 	}
 	var leftovers []string
+	var jobs []loadJob
 	for _, n := range names {
 		if isDeleteDirName(n) {
 			// A deletion the last run did not finish: remove it in the background.
@@ -194,13 +201,15 @@ func OpenManager(ctx context.Context, opts ManagerOptions) (*Manager, error) {
 		if !ok {
 			cfg = opts.DefaultConfig
 		}
-		l, err := m.openLog(ctx, tp, TopicID{}, cfg, m.mu.found[tp])
-		if err != nil {
-			m.closeLogs(ctx)
-			m.deleter.close()
-			return nil, err
-		}
-		m.mu.logs[tp] = l
+		jobs = append(jobs, loadJob{tp: tp, cfg: cfg, found: m.mu.found[tp]})
+	}
+	logs, err := m.loadLogs(ctx, jobs)
+	if err != nil {
+		m.deleter.close()
+		return nil, err
+	}
+	for _, l := range logs {
+		m.mu.logs[l.tp] = l
 	}
 	// Kafka removes the marker once the logs are loaded: a crash from here on is unclean.
 	if m.hadCleanShutdown {
@@ -222,6 +231,67 @@ func OpenManager(ctx context.Context, opts ManagerOptions) (*Manager, error) {
 		m.goAttach(m.cleaner.run)
 	}
 	return m, nil
+}
+
+// loadJob is one partition directory found at open.
+type loadJob struct {
+	tp    TopicPartition
+	cfg   Config
+	found foundState
+}
+
+// loadLogs opens the logs of jobs with RecoveryThreadsPerDataDir workers (Kafka's
+// num.recovery.threads.per.data.dir): recovery after an unclean shutdown is mostly reading
+// and checksumming segments, which parallelizes across partitions. The workers end before it
+// returns. On the first failure the others stop early and every log opened is closed.
+func (m *Manager) loadLogs(ctx context.Context, jobs []loadJob) ([]*Log, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	logs := make([]*Log, len(jobs))
+	errs := make([]error, len(jobs))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < min(m.opts.RecoveryThreadsPerDataDir, len(jobs)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				j := jobs[i]
+				if logs[i], errs[i] = m.openLog(ctx, j.tp, TopicID{}, j.cfg, j.found); errs[i] != nil {
+					cancel()
+				}
+			}
+		}()
+	}
+	fed := 0
+feed:
+	for ; fed < len(jobs); fed++ {
+		select {
+		case next <- fed:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	var failed []error
+	for i, err := range errs {
+		if err != nil {
+			failed = append(failed, fmt.Errorf("open %s: %w", jobs[i].tp, err))
+		}
+	}
+	if len(failed) == 0 && fed < len(jobs) {
+		failed = append(failed, ctx.Err()) // the caller's context ended
+	}
+	if len(failed) > 0 {
+		for _, l := range logs {
+			if l != nil {
+				l.Close(context.Background())
+			}
+		}
+		return nil, errors.Join(failed...)
+	}
+	return logs, nil
 }
 
 func (m *Manager) goAttach(f func()) {

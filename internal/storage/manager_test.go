@@ -2,11 +2,13 @@ package storage
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -656,4 +658,83 @@ func TestDeleteDirName(t *testing.T) {
 			t.Errorf("%q taken for a deleted partition", n)
 		}
 	}
+}
+
+// concurrencyFS records how many partition directories are being listed at once (load
+// lists its directory first), holding each listing a moment so that loads overlap.
+type concurrencyFS struct {
+	FS
+	cur, max atomic.Int32
+	failDir  string // listing this directory fails
+}
+
+func (c *concurrencyFS) List(dir string) ([]string, error) {
+	if filepath.Dir(dir) == "/data" {
+		n := c.cur.Add(1)
+		defer c.cur.Add(-1)
+		for {
+			m := c.max.Load()
+			if n <= m || c.max.CompareAndSwap(m, n) {
+				break
+			}
+		}
+		time.Sleep(2 * time.Millisecond)
+		if dir == c.failDir {
+			return nil, ErrFaultInjected
+		}
+	}
+	return c.FS.List(dir)
+}
+
+// TestParallelLoad: OpenManager loads partitions on RecoveryThreadsPerDataDir workers, never
+// more at once, recovers each correctly, and on a failure closes what it opened (goleak
+// checks the workers are gone).
+func TestParallelLoad(t *testing.T) {
+	ctx := context.Background()
+	base := NewMemFS()
+	opts := ManagerOptions{Dir: "/data", FS: base, Logger: quietLogger(), DefaultConfig: testConfig(), CleanerThreads: -1}
+	m, err := OpenManager(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p := 0; p < 24; p++ {
+		l, err := m.GetOrCreateLog(ctx, TopicPartition{"load", int32(p)}, TopicID{}, testConfig())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < p; i++ {
+			l.Append(mkBatch(l.LogEndOffset(), 1, 1, 50))
+		}
+	}
+	fsys := base.Crash(false) // unclean: every log is recovered
+	m.Close(ctx)
+	for _, threads := range []int{1, 2, 5} {
+		t.Run(fmt.Sprint(threads), func(t *testing.T) {
+			cfs := &concurrencyFS{FS: fsys}
+			o := opts
+			o.FS, o.RecoveryThreadsPerDataDir = cfs, threads
+			m, err := OpenManager(ctx, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Close(ctx)
+			if got := int(cfs.max.Load()); got > threads || (threads > 1 && got < 2) {
+				t.Fatalf("%d logs loaded at once with %d threads", got, threads)
+			}
+			for p := 0; p < 24; p++ {
+				l, ok := m.Log(TopicPartition{"load", int32(p)})
+				if !ok || l.LogEndOffset() != int64(p) {
+					t.Fatalf("partition %d: %v", p, ok)
+				}
+			}
+		})
+	}
+	t.Run("failure", func(t *testing.T) {
+		cfs := &concurrencyFS{FS: fsys, failDir: "/data/load-7"}
+		o := opts
+		o.FS, o.RecoveryThreadsPerDataDir = cfs, 3
+		if _, err := OpenManager(ctx, o); !errors.Is(err, ErrFaultInjected) {
+			t.Fatalf("open with a failing partition: %v", err)
+		}
+	})
 }
