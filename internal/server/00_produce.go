@@ -154,7 +154,9 @@ func (s *Server) produce(ctx context.Context, r *Request, req *message.ProduceRe
 			RejectZstd:   r.Version < 7,
 		}
 		actx := ctx
-		if req.Acks != 0 {
+		// Only acks=-1, and acks=1 under group commit, wait after the write; the others need
+		// no deadline (and skip its allocations).
+		if req.Acks == -1 || req.Acks == 1 && s.opts.Deps.Replicas.FlushPolicy() != replica.FlushNone {
 			var cancel context.CancelFunc
 			actx, cancel = context.WithTimeout(ctx, time.Duration(max(req.TimeoutMs, 0))*time.Millisecond)
 			defer cancel()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -339,4 +340,49 @@ func flipLastByte(b []byte) []byte {
 	b = bytes.Clone(b)
 	b[len(b)-1] ^= 0xff
 	return b
+}
+
+// Hostile record bytes: random garbage and every single-byte corruption of a valid batch.
+// Each is answered with a mapped error (never UNKNOWN_SERVER_ERROR) or, where the byte lies
+// outside what is validated (the leader epoch the broker overwrites), appended; the
+// connection keeps serving throughout.
+func TestProduceHostileRecords(t *testing.T) {
+	e := newDataEnv(t, dataEnvOptions{flush: replica.FlushNone})
+	e.createTopic("t", topicSpec{})
+	c := e.dial()
+	valid := makeBatch(t, batchSpec{n: 3, keyPrefix: "k", codec: record.CompressionGzip})
+	var inputs [][]byte
+	for i := range valid {
+		b := bytes.Clone(valid)
+		b[i] ^= 0x5a
+		inputs = append(inputs, b)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 200 {
+		b := make([]byte, rng.IntN(200))
+		for i := range b {
+			b[i] = byte(rng.Uint32())
+		}
+		if len(b) > 17 && rng.IntN(2) == 0 {
+			b[16] = 2 // magic 2, so that parsing goes further
+		}
+		inputs = append(inputs, b)
+	}
+	accepted := 0
+	for i, in := range inputs {
+		p := e.produceOne(c, 11, "t", 0, 1, in)
+		switch {
+		case p.ErrorCode == 0:
+			accepted++
+		case p.ErrorCode == kerr.UnknownServerError.Code || kerr.ForCode(p.ErrorCode) == nil:
+			t.Fatalf("input %d: unmapped error %d (%v)", i, p.ErrorCode, p.ErrorMessage)
+		}
+	}
+	// Exactly the 4 leader-epoch bytes are outside the CRC and overwritten by the broker.
+	if accepted != 4 {
+		t.Fatalf("%d hostile inputs accepted, want 4", accepted)
+	}
+	if p := e.produceOne(c, 11, "t", 0, 1, valid); p.ErrorCode != 0 || p.BaseOffset != 12 {
+		t.Fatalf("valid batch after the hostile ones: %+v", p)
+	}
 }
