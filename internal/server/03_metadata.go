@@ -9,6 +9,7 @@
 //     v1+ asks for none. By id (v12+; Kafka refuses ids and null names below v12 with
 //     INVALID_REQUEST): when any id is given, named entries are ignored as in Kafka, and an
 //     unknown id answers UNKNOWN_TOPIC_ID with a null name. Repeated names are answered once.
+//     Without ids, an entry with a null name is INVALID_REQUEST.
 //   - Partitions: leader (-1 with LEADER_NOT_AVAILABLE when it is not registered, or, when
 //     it has no endpoint on the listener, LISTENER_NOT_FOUND from v6 and
 //     LEADER_NOT_AVAILABLE before), leader epoch (v7+), replicas, ISR, offline replicas (v5+:
@@ -125,6 +126,9 @@ func (s *Server) metadata(ctx context.Context, r *Request, req *message.Metadata
 				}
 				name = t.Name
 			} else {
+				if rt.Name == nil { // v12: neither a name nor an id
+					return nil, errorf(kerr.InvalidRequest, "Topic name can not be null when no topic id is given")
+				}
 				name = *rt.Name
 			}
 			if !seen[name] {

@@ -96,7 +96,11 @@ func (s *Server) createTopics(ctx context.Context, r *Request, req *message.Crea
 			}
 		}
 		for _, c := range t.Configs {
-			spec.Configs[c.Name] = *c.Value // precheck refused null values
+			// precheck refused null values, unless the name is invalid or taken, which the
+			// controller reports before looking at configs.
+			if c.Value != nil {
+				spec.Configs[c.Name] = *c.Value
+			}
 		}
 		specs = append(specs, spec)
 		specIdx = append(specIdx, i)

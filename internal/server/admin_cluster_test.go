@@ -26,7 +26,7 @@ import (
 // replicas: the admin handlers only need metadata and the controller.
 type adminCluster struct {
 	*testServer
-	t     *testing.T
+	t     testing.TB
 	cfg   *config.Broker
 	fsm   *metadata.FSM
 	ctl   *controller.Controller
@@ -44,7 +44,7 @@ func (adminFrozenClock) Now() time.Time { return time.Unix(1_700_000_000, 0) }
 func adminQuietLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 // startAdminCluster starts the cluster; overrides are broker config properties.
-func startAdminCluster(t *testing.T, overrides map[string]string) *adminCluster {
+func startAdminCluster(t testing.TB, overrides map[string]string) *adminCluster {
 	t.Helper()
 	cfg := testConfig(t, overrides)
 	fsm := metadata.NewFSM(metadata.FSMOptions{ClusterID: "admin-test-cluster", Logger: adminQuietLogger()})
@@ -144,7 +144,7 @@ func (c *adminCluster) kmsgRequest(version int16, req kmsg.Request) kmsg.Respons
 	return adminKmsgRoundTrip(c.t, c.addr(), version, req)
 }
 
-func adminKmsgRoundTrip(t *testing.T, addr string, version int16, req kmsg.Request) kmsg.Response {
+func adminKmsgRoundTrip(t testing.TB, addr string, version int16, req kmsg.Request) kmsg.Response {
 	t.Helper()
 	req.SetVersion(version)
 	body := []byte{}
