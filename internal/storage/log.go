@@ -1238,9 +1238,4 @@ func (l *Log) replayProducers(from, upTo int64) error {
 	return nil
 }
 
-// clean-shutdown helpers used by the Manager.
-func (l *Log) writeCleanSnapshot() error {
-	return l.producers.writeSnapshot(l.fs, l.dir, l.logEnd.Load(), true)
-}
-
 var _ = os.O_RDONLY

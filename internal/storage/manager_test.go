@@ -579,6 +579,9 @@ func TestDeleteLog(t *testing.T) {
 	if data, err := r.Bytes(); err != nil || int64(len(data)) != r.Length || r.Length == 0 {
 		t.Fatalf("region unreadable after DeleteLog: %v", err)
 	}
+	if m.deleter.pending() == 0 {
+		t.Fatal("the renamed directory is not queued for deletion")
+	}
 	ckpt, _ := fsys.ReadAll("/data/" + logStartCheckpointFile)
 	if string(ckpt) != "0\n0\n" {
 		t.Fatalf("log-start checkpoint still names the partition: %q", ckpt)
