@@ -81,6 +81,21 @@
 //	orders 0 1234           topic, partition, offset (one line each)
 //	orders 1 99
 //
+// When the Manager writes the offset checkpoints:
+//
+//   - recovery-point and log-start: every log.flush.offset.checkpoint.interval.ms, at Close,
+//     after DeleteLog; the recovery point also right after a truncation, as Kafka does, so
+//     that data written over a truncated range is never taken for durable after a restart;
+//   - cleaner: after every compaction pass, at Close, after a truncation;
+//   - replication (each log's SetHighWatermark value; logs that never had one are left
+//     out): every replica.high.watermark.checkpoint.interval.ms when it changed, and at
+//     Close.
+//
+// A cleaner entry below the log start or past the log end is ignored at open (the whole log
+// is then dirty); a high watermark is clamped to [log start, log end]
+// (Log.CheckpointedHighWatermark) and becomes the log's high watermark until the replica sets
+// one.
+//
 // # leader-epoch-checkpoint
 //
 //	0                       version
@@ -108,19 +123,9 @@
 // end and replays batch headers from there. Only the last batch per producer survives a
 // snapshot, as in Kafka; the in-memory state keeps five for duplicate detection.
 //
-// The Manager writes the recovery-point and log-start checkpoints every
-// log.flush.offset.checkpoint.interval.ms and at Close; replication-offset-checkpoint (each
-// log's SetHighWatermark value; logs that never had one are left out) every
-// replica.high.watermark.checkpoint.interval.ms when it changed, and at Close; the cleaner checkpoint after every
-// compaction pass and at Close; recovery-point and cleaner checkpoints again right after a
-// truncation (as Kafka does), so that data written over a truncated range is never taken for
-// durable or cleaned after a restart. A cleaner entry below the log start or past the log end
-// is ignored at open (the whole log is then dirty); a high watermark is clamped to [log
-// start, log end] (Log.CheckpointedHighWatermark) and becomes the log's high watermark until
-// the replica sets one.
-//
 // All text checkpoints are replaced atomically: written to <name>.tmp, fsynced, renamed over
-// <name>, directory fsynced.
+// <name>; the directory is fsynced right after (the log dir's checkpoints) or by the same
+// flush round (partition.metadata, leader-epoch-checkpoint).
 //
 // # Durability contract
 //
@@ -182,8 +187,9 @@
 // # Concurrency and lock order
 //
 // One writer per Log: Append, TruncateTo, TruncateFullyAndStartAt, AdvanceLogStartOffset,
-// EnforceRetention, Roll and the compaction swap serialize on Log.writeMu, held across the
-// pwrite of an append and never across an fsync. Readers (Read, OffsetForTimestamp,
+// EnforceRetention, Roll, AssignEpoch and the compaction swap serialize on Log.writeMu, held
+// across the pwrite of an append and never across an fsync (one exception: a full
+// truncation writes the emptied epoch checkpoint, synced, under it). Readers (Read, OffsetForTimestamp,
 // MaxTimestamp, …) take no lock: they load the immutable segment list and pin the segment
 // they read with a reference count; the file closes when the last reference goes, so a
 // retired (renamed *.deleted, later unlinked) segment stays readable through its open
@@ -220,7 +226,25 @@
 //
 // Per partition: the segment list, one open .log descriptor per segment, and the index
 // entries of the active segment and of every segment read since open (8 bytes per
-// index.interval.bytes of data for .index, 12 for .timeindex), plus producer state (one
-// entry per live producer id, bounded by producer.id.expiration.ms rather than a count, as in
-// Kafka). The deleter's queue is bounded (past it files are unlinked at once).
+// index.interval.bytes of data for .index, 12 for .timeindex), plus producer state (a slot
+// of about 250 bytes per live producer id, bounded by producer.id.expiration.ms rather than
+// a count, as in Kafka). The deleter's queue is bounded (past it files and directories are
+// removed at once). A compaction pass holds one key per distinct key of the dirty part (at
+// most CleanerMaxKeys) and one decompressed batch (at most MaxDecompressedBatchBytes).
+//
+// # Differences from Kafka
+//
+//   - Durability is deferred more: a new partition's directory, its partition.metadata and
+//     every leader-epoch checkpoint change are made durable by the log's next flush round
+//     (Kafka syncs the epoch checkpoint on every new epoch and partition.metadata soon after
+//     creation). Recovery rebuilds epochs above the recovery point from the batches, so the
+//     answers after a crash match Kafka's, but an epoch recorded by AssignEpoch is not on
+//     disk until the next round (Kafka drops such an entry at its next load anyway).
+//   - The active segment's index files are not preallocated at creation (written at seal
+//     and close; preallocated on a clean reopen).
+//   - DeleteLog waits the topic's file.delete.delay.ms (Kafka: the broker default).
+//   - Compressed batches are decompressed within MaxDecompressedBatchBytes (Kafka has no
+//     bound); see Compaction for what that changes, and LookupTimestamp.
+//   - Compact called on a log whose policy does not compact keeps keyless records (Kafka
+//     never cleans such logs).
 package storage
