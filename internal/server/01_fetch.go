@@ -19,7 +19,8 @@
 //     first partition with data is returned whole even when larger, so a consumer always
 //     makes progress. Partitions are read in request (or session) order.
 //   - Long poll: the answer is immediate when max_wait_ms <= 0, when min(min_bytes,
-//     max bytes) are available, or on any partition error or diverging epoch; otherwise the
+//     max bytes) are available, on a read error (not for partitions the metadata does not
+//     know) or a diverging epoch, or when no partition can be read; otherwise the
 //     fetch sleeps on a replica Waiter, woken by high-watermark advances (log-end advances
 //     for followers) and leadership changes, never by polling, until enough bytes are
 //     there or max_wait_ms has passed. A broker shutdown ends the wait at once.
@@ -267,18 +268,25 @@ func (s *Server) resolveFetchPartition(im *metadata.Image, version int16, p *Fet
 }
 
 // fetchRound reads every partition once, with Kafka's size rules, and reports the record
-// bytes read and whether the fetch must be answered now (an error or a diverging epoch).
+// bytes read and whether the fetch must be answered now (a read error, a diverging epoch, or
+// no partition that can be read).
 // Regions of a previous round must have been released.
 func (s *Server) fetchRound(items []fetchItem, parts []FetchPartition, fp *fetchParams) (bytes int64, immediate bool) {
 	limit := fp.maxBytes
 	minOne := true
+	readable := 0
 	for i := range items {
 		it := &items[i]
 		it.read, it.readErr = replica.ReadResult{}, nil
 		if it.part == nil {
-			immediate = true
+			// As in Kafka, partitions the metadata does not know are answered without being
+			// read and do not cut a long poll short; other lookup errors are read errors.
+			if !isUnknownPartition(it.err) {
+				immediate = true
+			}
 			continue
 		}
+		readable++
 		p := &parts[i]
 		res, err := it.part.Read(replica.ReadOptions{
 			Offset:                 p.FetchOffset,
@@ -305,7 +313,17 @@ func (s *Server) fetchRound(items []fetchItem, parts []FetchPartition, fp *fetch
 			immediate = true
 		}
 	}
+	if readable == 0 {
+		immediate = true // nothing to wait for
+	}
 	return bytes, immediate
+}
+
+// isUnknownPartition reports whether a lookup error means the metadata does not have the
+// partition (Kafka sorts those out before reading).
+func isUnknownPartition(err error) bool {
+	code, _ := ErrorCode(err)
+	return code == kerr.UnknownTopicID.Code || code == kerr.UnknownTopicOrPartition.Code
 }
 
 // fetchWait is the long poll: it watches every partition, then rereads and sleeps until

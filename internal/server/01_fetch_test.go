@@ -378,3 +378,28 @@ func TestFetchSendsFileRegions(t *testing.T) {
 		}
 	}
 }
+
+// A partition the metadata does not know is answered without cutting the long poll short
+// (Kafka sorts such partitions out before reading): the fetch still waits for the data of
+// the partition it can read.
+func TestFetchLongPollIgnoresUnknownPartitions(t *testing.T) {
+	e := newDataEnv(t, dataEnvOptions{})
+	e.createTopic("t", topicSpec{})
+	c := e.dial()
+	req := fetchReq(12, "t", wire.UUID{}, 0, 0)
+	req.MaxWaitMs, req.MinBytes = 120_000, 1
+	unknown := req.Topics[0]
+	unknown.Topic = "gone"
+	req.Topics = append(req.Topics, unknown)
+	c.send(12, 1, req)
+	waitUntil(t, "the fetch to be parked", func() bool { return e.srv.inflight() == 1 })
+	e.produceOne(e.dial(), 9, "t", 0, 1, makeBatch(t, batchSpec{n: 2}))
+	_, r := c.recv(message.KeyFetch, 12)
+	resp := r.(*message.FetchResponse)
+	if pd := resp.Responses[0].Partitions[0]; pd.ErrorCode != 0 || len(recordsOf(t, pd.Records)) != 2 {
+		t.Fatalf("known partition: %+v", pd)
+	}
+	if pd := resp.Responses[1].Partitions[0]; pd.ErrorCode != kerr.UnknownTopicOrPartition.Code {
+		t.Fatalf("unknown partition: %+v", pd)
+	}
+}
