@@ -346,9 +346,17 @@ func (n *Node) shutdown(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("%s: %w", what, err))
 		}
 	}
-	// 1. Stop taking requests; let those read finish and their responses go out.
+	// 1. Stop taking requests; let those read finish and their responses go out. The
+	// server gets two thirds of the time left, so that controlled shutdown still has some
+	// when a request (a long poll, an acks=all wait) holds the server to its deadline.
 	if n.srv != nil {
-		add("server", n.srv.Close(ctx))
+		sctx := ctx
+		if dl, ok := ctx.Deadline(); ok {
+			var cancel context.CancelFunc
+			sctx, cancel = context.WithDeadline(ctx, time.Now().Add(time.Until(dl)*2/3))
+			defer cancel()
+		}
+		add("server", n.srv.Close(sctx))
 	}
 	// 2. Controlled shutdown: the controller moves leadership away and then fences us,
 	// so that the next start registers at once.
