@@ -13,8 +13,9 @@ build:
 	$(GO) build ./...
 
 # Start a single-node cluster (broker + controller) on localhost:9092, data in ./sluice-data.
+# Extra flags go in ARGS, e.g. make run ARGS="--override log.retention.hours=1".
 run:
-	$(GO) run ./cmd/sluice serve
+	$(GO) run ./cmd/sluice serve $(ARGS)
 
 test:
 	$(GO) test ./...
