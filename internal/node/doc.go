@@ -30,7 +30,8 @@
 //
 // # Shutdown (Close)
 //
-//  1. server.Close(ctx): stop accepting, answer the requests already read, close connections.
+//  1. server.Close: stop accepting, answer the requests already read, close connections,
+//     within two thirds of the time ctx leaves (the rest is for controlled shutdown).
 //  2. Controlled shutdown: heartbeats with WantShutdown until the controller has moved
 //     leadership away and says ShouldShutdown, then one asking to be fenced, so that the next
 //     start's registration is accepted at once; the heartbeat loop ends.
