@@ -15,6 +15,9 @@ func (n *Node) serverDeps() server.Deps {
 		d.Replicas = n.replicas
 		d.ProducerIDs = n.pids
 		d.LogDir = n.static.LogDirs[0]
+		// Admin changes answer once this broker has acted on them (replicas made, configs
+		// applied), not just once the image shows them.
+		d.WaitApplied = n.subs.waitApplied
 	}
 	if n.ctrl != nil {
 		d.Controller = n.ctrl

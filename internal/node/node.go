@@ -240,6 +240,7 @@ func (n *Node) startBroker(ctx context.Context, cfg *config.Broker) error {
 		ProducerIDExpirationMs:            ms(cfg.Txn.ProducerIDExpiration),
 		CleanerThreads:                    cleanerThreads(cfg),
 		CleanerBackoffMs:                  ms(cfg.Cleaner.Backoff),
+		RecoveryThreadsPerDataDir:         cfg.NumRecoveryThreadsPerDataDir,
 	})
 	if err != nil {
 		return fmt.Errorf("%w: log directory %s: %w", ErrStartup, cfg.LogDirs[0], err)
