@@ -1,8 +1,11 @@
 package node
 
 import (
+	"context"
 	"errors"
 	"math"
+	"net"
+	"syscall"
 	"testing"
 	"time"
 
@@ -132,5 +135,27 @@ func TestResolvePorts(t *testing.T) {
 	fixed := brokerConfig(t, nil)
 	if same, _, _ := resolvePorts(fixed); same != fixed {
 		t.Fatal("a config without port 0 was copied")
+	}
+}
+
+// A start that fails late (the client port is taken) stops everything it started: the
+// test's goleak check covers the goroutines, and the port of the failed node is free again.
+func TestStartFailureCleansUp(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	cfg := brokerConfig(t, map[string]string{
+		"listeners":                "PLAINTEXT://" + taken.Addr().String() + ",CONTROLLER://127.0.0.1:0",
+		"controller.quorum.voters": "1@127.0.0.1:0",
+	})
+	n, err := Start(context.Background(), cfg, Options{})
+	if err == nil {
+		n.Close(context.Background())
+		t.Fatal("started on a port that is taken")
+	}
+	if !errors.Is(err, syscall.EADDRINUSE) {
+		t.Fatalf("error %v does not say the address is in use", err)
 	}
 }

@@ -104,3 +104,22 @@ func TestInProcessMetadataReactions(t *testing.T) {
 		return os.IsNotExist(err0) && os.IsNotExist(err1)
 	})
 }
+
+// A log directory on disk that no topic in the metadata owns (its topic was deleted while
+// the node was down) is deleted at startup; the metadata log's directory is left alone.
+func TestInProcessStrayLogDeleted(t *testing.T) {
+	c := nodetest.Start(t)
+	c.Stop(t)
+	stray := filepath.Join(c.Dir, "data", "ghost-0")
+	if err := os.MkdirAll(stray, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	c.Restart(t)
+	eventually(t, "stray log ghost-0 still on disk", func() bool {
+		_, err := os.Stat(stray)
+		return os.IsNotExist(err)
+	})
+	if _, err := os.Stat(filepath.Join(c.Dir, "data", "__cluster_metadata-0", "raft.db")); err != nil {
+		t.Fatalf("metadata log: %v", err)
+	}
+}
