@@ -31,9 +31,25 @@ func kgoCtx(t *testing.T) context.Context {
 
 func createTopic(t *testing.T, adm *kadm.Client, topic string, partitions int32, configs map[string]*string) {
 	t.Helper()
-	resp, err := adm.CreateTopic(kgoCtx(t), partitions, 1, configs, topic)
+	ctx := kgoCtx(t)
+	resp, err := adm.CreateTopic(ctx, partitions, 1, configs, topic)
 	if err != nil || resp.Err != nil {
 		t.Fatalf("create topic %s: %v / %v", topic, err, resp.Err)
+	}
+	// CreateTopics answers once the controller committed the topic; the broker makes its
+	// replicas right after (as in Kafka). Wait for them, so that acks=0 records are not
+	// dropped and consumers see every partition from their first fetch.
+	for {
+		lo, err := adm.ListEndOffsets(ctx, topic)
+		ready := err == nil
+		lo.Each(func(o kadm.ListedOffset) { ready = ready && o.Err == nil })
+		if ready && len(lo[topic]) == int(partitions) {
+			return
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("topic %s: replicas not ready: %v %+v", topic, err, lo)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 
@@ -244,11 +260,26 @@ func TestKgoLongPollAndSessions(t *testing.T) {
 	c := nodetest.Start(t)
 	adm := c.Admin(t)
 	createTopic(t, adm, "poll", 4, nil)
+	prod := c.Client(t, kgo.DefaultProduceTopic("poll"), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	ctx := kgoCtx(t)
+	// Warm up: one record per partition before the consumer starts, so that every replica
+	// exists by then (replicas are made after CreateTopics answers, in Kafka too) and the
+	// consumer's first fetch covers every partition: a client has one fetch in flight per
+	// broker, and partitions it learns about while that fetch is parked join the next one.
+	for p := range int32(4) {
+		if err := prod.ProduceSync(ctx, &kgo.Record{Partition: p, Value: []byte("warm-up")}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
 	cons := c.Client(t, kgo.ConsumeTopics("poll"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.FetchMaxWait(5*time.Minute))
-	prod := c.Client(t, kgo.DefaultProduceTopic("poll"))
-	ctx := kgoCtx(t)
-	// The consumer is parked before each produce: it polls first, the produce follows.
+	for n := 0; n < 4; {
+		n += len(cons.PollFetches(ctx).Records())
+		if ctx.Err() != nil {
+			t.Fatalf("warm-up: %d of 4 records consumed", n)
+		}
+	}
+	// The consumer polls first, the produce follows: a parked fetch must be woken.
 	for round := range 5 {
 		got := make(chan []*kgo.Record, 1)
 		go func() {
