@@ -159,3 +159,22 @@ func TestStartFailureCleansUp(t *testing.T) {
 		t.Fatalf("error %v does not say the address is in use", err)
 	}
 }
+
+// A second node on the same directories is refused at once while the first runs.
+func TestDirectoryLocked(t *testing.T) {
+	cfg := brokerConfig(t, map[string]string{
+		"listeners":                "PLAINTEXT://127.0.0.1:0,CONTROLLER://127.0.0.1:0",
+		"controller.quorum.voters": "1@127.0.0.1:0",
+	})
+	n, err := Start(context.Background(), cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close(context.Background())
+	if second, err := Start(context.Background(), cfg, Options{}); !errors.Is(err, ErrDirInUse) {
+		if second != nil {
+			second.Close(context.Background())
+		}
+		t.Fatalf("second start on the same directory: %v, want ErrDirInUse", err)
+	}
+}

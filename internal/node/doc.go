@@ -7,7 +7,8 @@
 //
 //  1. Listener ports: a listener configured with port 0 gets a free port now, so that the
 //     broker registers the port it will serve on (see resolvePorts).
-//  2. Identity: meta.properties in every log dir and metadata.log.dir
+//  2. Identity: an exclusive lock (.lock, flock) on every log dir and metadata.log.dir,
+//     so a second process on the same data fails at once; then meta.properties in each
 //     (metadata.LoadOrFormat; a first start formats the node with a new cluster id).
 //  3. Metadata: metadata.NewFSM, then, on a controller, the raft stream layer
 //     (quorum.NewStreamLayer; its inbound connections arrive through the server's
@@ -39,7 +40,7 @@
 //  4. replica.Manager.Close, then storage.Manager.Close, which flushes every log and writes
 //     checkpoints and the clean-shutdown marker, so that a restart needs no recovery. It runs
 //     to the end even when ctx has expired.
-//  5. controller, quorum, FSM.
+//  5. controller, quorum, FSM; the directory locks are released last.
 //
 // Every goroutine the node starts (the heartbeat loop) and every component's goroutines are
 // stopped and waited for by Close.

@@ -70,6 +70,8 @@ type Node struct {
 	subs     *subscriber
 	unsub    func()
 
+	locks            dirLocks // held from Start to the end of Close
+
 	hadCleanShutdown bool
 	firstStart       bool
 
@@ -110,7 +112,12 @@ func Start(ctx context.Context, cfg *config.Broker, opts Options) (n *Node, err 
 	n.static = cfg
 	n.cfg.Store(cfg)
 
-	// 1. Identity: meta.properties in every directory, formatting a fresh node.
+	// 1. Identity: lock every directory, then meta.properties in each, formatting a fresh
+	// node.
+	n.locks, err = lockDirs(identityDirs(cfg))
+	if err != nil {
+		return n, fmt.Errorf("%w: %w", ErrStartup, err)
+	}
 	n.firstStart = !fileExists(filepath.Join(cfg.LogDirs[0], metadata.MetaPropertiesFile))
 	n.meta, err = metadata.LoadOrFormat(identityDirs(cfg), cfg.NodeID, "")
 	if err != nil {
@@ -393,6 +400,7 @@ func (n *Node) shutdown(ctx context.Context) error {
 	if n.fsm != nil {
 		n.fsm.Close()
 	}
+	n.locks.release()
 	return errors.Join(errs...)
 }
 
