@@ -70,7 +70,7 @@ type Node struct {
 	subs     *subscriber
 	unsub    func()
 
-	locks            dirLocks // held from Start to the end of Close
+	locks dirLocks // held from Start to the end of Close
 
 	hadCleanShutdown bool
 	firstStart       bool
