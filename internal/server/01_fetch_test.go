@@ -295,7 +295,9 @@ func TestFetchSessions(t *testing.T) {
 	}
 	// Forget partition 2 (and move past partition 1's record), then produce to 2: the session
 	// no longer fetches it.
-	resp = incr(3, []message.FetchRequestFetchPartition{part(1, 3)}, []int32{2})
+	if resp = incr(3, []message.FetchRequestFetchPartition{part(1, 3)}, []int32{2}); resp.ErrorCode != 0 {
+		t.Fatalf("forgetting: %+v", resp)
+	}
 	e.produceOne(c, 9, "t", 2, 1, makeBatch(t, batchSpec{n: 1}))
 	resp = incr(4, nil, nil)
 	if n := countPartitions(resp); n != 0 {
