@@ -2,10 +2,10 @@
 //
 // Each partition's records go to replica.Partition.Append, which validates them as Kafka's
 // LogValidator does, enforces idempotence (a retried batch is answered with its original
-// offsets) and assigns offsets in place in the request buffer (no copy). The partitions of one
-// request are appended concurrently, by at most maxProduceWorkers goroutines that the handler
-// starts and waits for, so that one request's appends share the group-commit syncs instead
-// of queueing for them one by one.
+// offsets) and assigns offsets in place in the request buffer (no copy). When appends wait
+// after their write (acks=-1, or acks=1 under group commit), the partitions of one request are
+// appended concurrently, by at most maxProduceWorkers goroutines that the handler starts and
+// waits for, so that their waits overlap instead of adding up.
 //
 // As in Kafka:
 //   - v0–2 are advertised (librdkafka turns compression off when a broker's minimum Produce
@@ -154,14 +154,20 @@ func (s *Server) produce(ctx context.Context, r *Request, req *message.ProduceRe
 			RejectZstd:   r.Version < 7,
 		}
 		actx := ctx
-		// Only acks=-1, and acks=1 under group commit, wait after the write; the others need
-		// no deadline (and skip its allocations).
-		if req.Acks == -1 || req.Acks == 1 && s.opts.Deps.Replicas.FlushPolicy() != replica.FlushNone {
+		// Only acks=-1, and acks=1 under group commit, wait after the write. The others need
+		// no deadline (and skip its allocations), nor workers: a write to the page cache is
+		// over before a goroutine would have started.
+		waits := req.Acks == -1 || req.Acks == 1 && s.opts.Deps.Replicas.FlushPolicy() != replica.FlushNone
+		if waits {
 			var cancel context.CancelFunc
 			actx, cancel = context.WithTimeout(ctx, time.Duration(max(req.TimeoutMs, 0))*time.Millisecond)
 			defer cancel()
 		}
-		s.runAppends(actx, r, jobs, pending, opts)
+		workers := 1
+		if waits {
+			workers = maxProduceWorkers
+		}
+		s.runAppends(actx, r, jobs, pending, workers, opts)
 	}
 
 	failed := false
@@ -208,11 +214,11 @@ func (s *Server) producePartition(im *metadata.Image, r *Request, req *message.P
 	return s.hostedPartition(im, tp)
 }
 
-// runAppends appends every job that has a partition, with up to maxProduceWorkers goroutines
-// (the caller's included), and returns when all are done. Every wait inside Append is bounded
-// by ctx, so this returns by the request's timeout unless a write itself hangs.
-func (s *Server) runAppends(ctx context.Context, r *Request, jobs []produceJob, pending int, opts replica.AppendOptions) {
-	if pending == 1 {
+// runAppends appends every job that has a partition, with up to maxWorkers goroutines (the
+// caller's included), and returns when all are done. Every wait inside Append is bounded by
+// ctx, so this returns by the request's timeout unless a write itself hangs.
+func (s *Server) runAppends(ctx context.Context, r *Request, jobs []produceJob, pending, maxWorkers int, opts replica.AppendOptions) {
+	if pending == 1 || maxWorkers <= 1 {
 		for i := range jobs {
 			if jobs[i].part != nil {
 				appendJob(ctx, r, &jobs[i], opts)
@@ -232,7 +238,7 @@ func (s *Server) runAppends(ctx context.Context, r *Request, jobs []produceJob, 
 			}
 		}
 	}
-	workers := min(pending, maxProduceWorkers)
+	workers := min(pending, maxWorkers)
 	var wg sync.WaitGroup
 	wg.Add(workers - 1)
 	for range workers - 1 {

@@ -280,14 +280,20 @@ func TestProduceTransactionalRefused(t *testing.T) {
 // Many partitions in one request: each is answered in request order with its own offsets,
 // whatever order the concurrent appends finished in.
 func TestProduceManyPartitions(t *testing.T) {
-	e := newDataEnv(t, dataEnvOptions{})
+	// Concurrent appends (acks=all under group commit) and sequential ones (acks=1, policy none).
+	t.Run("concurrent", func(t *testing.T) { testProduceManyPartitions(t, replica.FlushGroupCommit, -1) })
+	t.Run("sequential", func(t *testing.T) { testProduceManyPartitions(t, replica.FlushNone, 1) })
+}
+
+func testProduceManyPartitions(t *testing.T, policy replica.FlushPolicy, acks int16) {
+	e := newDataEnv(t, dataEnvOptions{flush: policy})
 	const parts = 3 * maxProduceWorkers
 	e.createTopic("a", topicSpec{partitions: parts})
 	e.createTopic("b", topicSpec{partitions: 2})
 	c := e.dial()
 	for round := range 3 {
 		req := message.NewProduceRequest()
-		req.Acks, req.TimeoutMs = -1, 10_000
+		req.Acks, req.TimeoutMs = acks, 10_000
 		ta := message.ProduceRequestTopicProduceData{Name: "a"}
 		for p := range int32(parts) {
 			ta.PartitionData = append(ta.PartitionData, message.ProduceRequestPartitionProduceData{
