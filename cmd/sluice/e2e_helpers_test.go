@@ -60,11 +60,12 @@ func sluiceBinary(t testing.TB) string {
 
 // broker is one `sluice serve` child process (and its restarts on the same directory).
 type broker struct {
-	t         testing.TB
-	dir       string
-	overrides []string
-	addr      string // PLAINTEXT bootstrap, 127.0.0.1:port
-	ctrlAddr  string
+	t          testing.TB
+	dir        string
+	configPath string // --config, when set
+	overrides  []string
+	addr       string // PLAINTEXT bootstrap, 127.0.0.1:port
+	ctrlAddr   string
 
 	cmd    *exec.Cmd
 	out    *logBuffer
@@ -77,7 +78,13 @@ type broker struct {
 // key=value. The process is stopped (SIGTERM, then SIGKILL) by t.Cleanup.
 func startBroker(t testing.TB, overrides ...string) *broker {
 	t.Helper()
-	b := &broker{t: t, dir: t.TempDir(), overrides: overrides}
+	return startBrokerConfig(t, "", overrides...)
+}
+
+// startBrokerConfig is startBroker with --config configPath ("" for none).
+func startBrokerConfig(t testing.TB, configPath string, overrides ...string) *broker {
+	t.Helper()
+	b := &broker{t: t, dir: t.TempDir(), configPath: configPath, overrides: overrides}
 	b.start("127.0.0.1:0", "127.0.0.1:0")
 	t.Cleanup(func() {
 		if b.running() {
@@ -98,13 +105,17 @@ func startBroker(t testing.TB, overrides ...string) *broker {
 
 func (b *broker) start(clientAddr, ctrlAddr string) {
 	b.t.Helper()
-	args := []string{"serve",
-		"--override", "listeners=PLAINTEXT://" + clientAddr + ",CONTROLLER://" + ctrlAddr,
-		"--override", "controller.quorum.voters=1@" + ctrlAddr,
-		"--override", "log.dirs=" + filepath.Join(b.dir, "data"),
+	args := []string{"serve"}
+	if b.configPath != "" {
+		args = append(args, "--config", b.configPath)
+	}
+	args = append(args,
+		"--override", "listeners=PLAINTEXT://"+clientAddr+",CONTROLLER://"+ctrlAddr,
+		"--override", "controller.quorum.voters=1@"+ctrlAddr,
+		"--override", "log.dirs="+filepath.Join(b.dir, "data"),
 		"--override", "sluice.logger.format=json",
 		"--override", "initial.broker.registration.timeout.ms=30000",
-	}
+	)
 	for _, o := range b.overrides {
 		args = append(args, "--override", o)
 	}

@@ -6,7 +6,10 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -511,5 +514,54 @@ func eventually(t testing.TB, timeout time.Duration, msg string, cond func() boo
 			t.Fatalf("after %v: %s", timeout, msg)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// sluice serve --config reads a Kafka server.properties; --override wins over the file; an
+// unknown key is warned about and does not stop the start.
+func TestServeConfigFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "server.properties")
+	props := `# a Kafka-style file
+node.id=1
+process.roles=broker,controller
+controller.listener.names=CONTROLLER
+num.partitions=3
+log.retention.hours=24
+no.such.key=1
+`
+	if err := os.WriteFile(path, []byte(props), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b := startBrokerConfig(t, path, "num.partitions=5")
+	if !strings.Contains(b.out.String(), "no.such.key") {
+		t.Fatalf("no warning about the unknown key:\n%s", b.out.String())
+	}
+	requireAPIs(t, b.addr, keyMetadata, keyCreateTopics, keyDescribeConfigs)
+	adm := kadm.NewClient(client(t, b.addr))
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	resp, err := adm.CreateTopics(ctx, -1, -1, nil, "defaults")
+	if err != nil || resp["defaults"].Err != nil {
+		t.Fatalf("create: %v / %v", err, resp["defaults"].Err)
+	}
+	if n := resp["defaults"].NumPartitions; n != 5 {
+		t.Fatalf("topic created with %d partitions, want num.partitions=5 from --override (the file says 3)", n)
+	}
+	rcs, err := adm.DescribeTopicConfigs(ctx, "defaults")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err := rcs.On("defaults", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	retention := ""
+	for _, c := range rc.Configs {
+		if c.Key == "retention.ms" {
+			retention = c.MaybeValue()
+		}
+	}
+	if retention != "86400000" {
+		t.Fatalf("retention.ms %q, want 24 h from the file's log.retention.hours", retention)
 	}
 }
