@@ -465,6 +465,12 @@ func (l *Log) swapIn(group []*segment, gen int64) error {
 	base := group[0].base
 	cleaned := filepath.Join(l.dir, segmentFileName(base, logSuffix+cleanedSuffix))
 	swap := filepath.Join(l.dir, segmentFileName(base, logSuffix+swapSuffix))
+	// The cleaned batches may have held the first batch of an epoch: an open after a crash
+	// could then only find the epoch's start at its next batch. Writing the cache first
+	// (synced; its rename is made durable with the swap's below) keeps it exact.
+	if _, err := l.epochs.flush(); err != nil {
+		l.logger.Warn("leader epoch checkpoint write before a compaction swap failed", "err", err)
+	}
 	if err := l.fs.Rename(cleaned, swap); err != nil {
 		return err
 	}

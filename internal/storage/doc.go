@@ -137,24 +137,33 @@
 //     fsyncs: one round covers every append made before it started (group commit).
 //     DurableOffset is the resulting recovery point.
 //   - The same round first writes what the log deferred: partition.metadata (a topic id
-//     learned since the last round), the leader-epoch checkpoint (epoch changes since the
-//     last round: appends in a new epoch, AssignEpoch, truncations), each to a synced tmp
-//     file renamed into place; then syncs the partition directory and, for a partition
-//     created since, the log dir (one fsync shared by every partition created before it).
-//     So creating a partition costs no fsync, and nothing is called durable before its
-//     directory, metadata and epochs are. A full truncation (TruncateFullyAndStartAt, or
-//     TruncateTo below the first segment) writes the emptied epoch checkpoint at once, as
-//     Kafka's clearAndFlush does.
+//     learned since the last round), the leader-epoch checkpoint (new epochs since the
+//     last round: appends in a new epoch, AssignEpoch), each to a synced tmp file renamed
+//     into place; then syncs the partition directory and, for a partition created since,
+//     the log dir (one fsync shared by every partition created before it). So creating a
+//     partition costs no fsync, and nothing is called durable before its directory,
+//     metadata and epochs are. The epoch changes an open could not redo from the batches
+//     are written sooner: a truncation (TruncateTo, TruncateFullyAndStartAt) writes the
+//     checkpoint, synced with its directory, before it returns (Kafka: clearAndFlush for a
+//     full one, an asynchronous flush otherwise); a log start advance (DeleteRecords,
+//     retention) and a compaction swap write it (synced) right after, outside the lock.
+//   - A truncation is durable after the next flush round, which runs even when nothing was
+//     appended since (the cut segment is fdatasync'ed, the removed ones' renames synced):
+//     else a power loss could bring the removed batches back whole, for recovery to keep.
 //   - flush.messages / flush.ms trigger the same flush by themselves (flush.messages inline
 //     in the Append that crosses it; flush.ms from the Manager's housekeeping every
 //     FlushCheckIntervalMs). Kafka's defaults (never) apply unless configured.
 //   - Index files and snapshots written at roll are never needed for correctness after a
-//     crash: recovery rebuilds or validates them. The leader-epoch checkpoint is trusted
-//     below the recovery point (the round that advanced the recovery point wrote it first);
-//     an unclean open drops its entries from the recovery point on and rebuilds them from
-//     the epochs of the batches it rescans, as Kafka's recovery does; as in Kafka, an entry
-//     starting at the log end (an epoch with no data yet) does not survive a reopen. The log
-//     dir's text checkpoints are fsynced (file and directory) when written.
+//     crash: recovery rebuilds or validates them. An unclean open trusts the leader-epoch
+//     checkpoint (it holds the epochs of everything below the recovery point, since the
+//     round that advanced it wrote the checkpoint first, and nothing a truncation removed)
+//     and adds the epoch of each rescanned batch at or above the log start that is newer
+//     than its latest entry, as Kafka's recovery does; then it truncates the cache at the
+//     log end and the log start, as Kafka's load does, and once more at the log end: an
+//     entry starting at the log end (an epoch with no data yet) does not survive a reopen,
+//     and that drop is written at once. An unreadable checkpoint makes the open rescan the
+//     whole log. The log dir's text checkpoints are fsynced (file and directory) when
+//     written.
 //   - A crash before a new partition's first flush round may leave no directory, or one
 //     with some of its files, empty or missing: open tolerates each (an unreadable
 //     partition.metadata is ignored and rewritten with the next topic id given, an
@@ -188,8 +197,8 @@
 //
 // One writer per Log: Append, TruncateTo, TruncateFullyAndStartAt, AdvanceLogStartOffset,
 // EnforceRetention, Roll, AssignEpoch and the compaction swap serialize on Log.writeMu, held
-// across the pwrite of an append and never across an fsync (one exception: a full
-// truncation writes the emptied epoch checkpoint, synced, under it). Readers (Read, OffsetForTimestamp,
+// across the pwrite of an append and never across an fsync (one exception: a truncation
+// writes the epoch checkpoint, synced, under it). Readers (Read, OffsetForTimestamp,
 // MaxTimestamp, …) take no lock: they load the immutable segment list and pin the segment
 // they read with a reference count; the file closes when the last reference goes, so a
 // retired (renamed *.deleted, later unlinked) segment stays readable through its open
@@ -235,11 +244,18 @@
 // # Differences from Kafka
 //
 //   - Durability is deferred more: a new partition's directory, its partition.metadata and
-//     every leader-epoch checkpoint change are made durable by the log's next flush round
-//     (Kafka syncs the epoch checkpoint on every new epoch and partition.metadata soon after
-//     creation). Recovery rebuilds epochs above the recovery point from the batches, so the
-//     answers after a crash match Kafka's, but an epoch recorded by AssignEpoch is not on
-//     disk until the next round (Kafka drops such an entry at its next load anyway).
+//     every new leader epoch are made durable by the log's next flush round (Kafka syncs
+//     the epoch checkpoint on every new epoch and partition.metadata soon after creation).
+//     Recovery adds the epochs of the batches it rescans, so the answers after a crash
+//     match Kafka's; an epoch recorded by AssignEpoch and not written yet comes back at
+//     the epoch's first batch, which a leader appends at the offset it assigned (and an
+//     epoch with no data is dropped at a load, by Kafka too). Truncations write the epoch
+//     checkpoint synchronously (Kafka: asynchronously for TruncateTo).
+//   - TruncateTo leaves the log end where the kept data ends (below offset when offset
+//     falls inside a batch or in a gap), which is what Kafka finds after its next restart;
+//     Kafka sets it to offset until then. When nothing at or above the log start stays,
+//     the log restarts empty at offset (log start and end at offset, no epochs); Kafka
+//     keeps its log start and epoch entries below offset until its next restart.
 //   - The active segment's index files are not preallocated at creation (written at seal
 //     and close; preallocated on a clean reopen).
 //   - DeleteLog waits the topic's file.delete.delay.ms (Kafka: the broker default).

@@ -12,13 +12,23 @@ import (
 // it, persisted to leader-epoch-checkpoint (tmp file, fsync, rename). A standalone cache
 // writes on every change; a log's cache (deferred) only marks itself dirty and is written by
 // the log's next flush round, before the round calls anything durable (see the durability
-// contract in doc.go), so that no epoch change costs an fsync under the log's write lock.
+// contract in doc.go), so that no new epoch costs an fsync under the log's write lock.
+//
+// What an unclean open can redo from the checkpoint and the batches decides what may wait
+// for the round. It redoes new epochs (the rescanned batches carry them) and the moves of a
+// log start advance (it truncates at the log start again). It cannot tell that a
+// truncation removed an entry (the checkpoint would still hold it), nor where an epoch
+// began once its batches lie below the log start, nor that a batch of an older epoch
+// replaced a newer entry. So a truncation writes the checkpoint synced before it returns
+// (truncateFromEndSynced, clear), and a log start advance or an epoch regression marks the
+// cache urgent: the log writes it right after releasing its write lock (Log.persistUrgentEpochs).
 type epochCache struct {
 	fs       FS
 	path     string
 	deferred bool
 	dirty    atomic.Bool
-	flushMu  sync.Mutex // one write of the file at a time
+	urgent   atomic.Bool // a change an open could not redo is not written yet
+	flushMu  sync.Mutex  // one write of the file at a time
 	mu       struct {
 		sync.RWMutex
 		entries []EpochEntry // strictly increasing epochs and non-decreasing offsets
@@ -77,28 +87,53 @@ func (c *epochCache) flush() (bool, error) {
 	return true, nil
 }
 
-// assign records that epoch starts at startOffset if epoch is newer than the latest one.
-// Kafka also drops entries whose start offset is not below the new one, which keeps the
-// cache consistent if a follower's log was truncated without telling the cache.
+// assign records the epoch of a batch appended at startOffset with Kafka's rule: nothing
+// changes when epoch is the latest one and startOffset does not precede its start; otherwise
+// the entries that the new one contradicts (an epoch at least as new, or a start offset not
+// below startOffset) are dropped and the new entry appended. A follower appending an older
+// epoch than its cache's latest (it was not truncated first) therefore makes the cache follow
+// its data, as Kafka's does.
 func (c *epochCache) assign(epoch int32, startOffset int64) error {
-	c.mu.RLock()
-	n := len(c.mu.entries)
-	latest := EpochEntry{Epoch: -1, StartOffset: -1}
-	if n > 0 {
-		latest = c.mu.entries[n-1]
+	if epoch < 0 {
+		return nil
 	}
+	c.mu.RLock()
+	needed := assignNeededLocked(c.mu.entries, epoch, startOffset)
 	c.mu.RUnlock()
-	if epoch < 0 || epoch <= latest.Epoch {
+	if !needed {
 		return nil
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if !assignNeededLocked(c.mu.entries, epoch, startOffset) {
+		return nil
+	}
 	es := c.mu.entries
-	for len(es) > 0 && es[len(es)-1].StartOffset >= startOffset {
-		es = es[:len(es)-1]
+	for n := len(es); n > 0 && (es[n-1].Epoch >= epoch || es[n-1].StartOffset >= startOffset); n = len(es) {
+		if es[n-1].Epoch >= epoch {
+			c.urgent.Store(true) // an epoch regression: a rescan would keep the newer entry
+		}
+		es = es[:n-1]
 	}
 	c.mu.entries = append(es[:len(es):len(es)], EpochEntry{Epoch: epoch, StartOffset: startOffset})
 	return c.writeLocked()
+}
+
+func assignNeededLocked(es []EpochEntry, epoch int32, startOffset int64) bool {
+	n := len(es)
+	return n == 0 || es[n-1].Epoch != epoch || startOffset < es[n-1].StartOffset
+}
+
+// assignIfNewer is recovery's rule (Kafka's segment recovery): a rescanned batch adds its
+// epoch only when it is newer than the latest entry.
+func (c *epochCache) assignIfNewer(epoch int32, startOffset int64) error {
+	if epoch < 0 {
+		return nil
+	}
+	if e, ok := c.latest(); ok && epoch <= e.Epoch {
+		return nil
+	}
+	return c.assign(epoch, startOffset)
 }
 
 // assignExplicit records a new leader epoch at election (Log.AssignEpoch): epochs only
@@ -124,17 +159,50 @@ func (c *epochCache) assignExplicit(epoch int32, startOffset int64) error {
 	return c.writeLocked()
 }
 
-// truncateFromEnd drops entries starting at or after endOffset (log truncation).
+// truncateFromEnd drops entries starting at or after endOffset (log truncation at open).
 func (c *epochCache) truncateFromEnd(endOffset int64) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if !c.truncateFromEndLocked(endOffset) {
+		return nil
+	}
+	return c.writeLocked()
+}
+
+func (c *epochCache) truncateFromEndLocked(endOffset int64) bool {
 	es := c.mu.entries
 	i := sort.Search(len(es), func(i int) bool { return es[i].StartOffset >= endOffset })
 	if i == len(es) {
-		return nil
+		return false
 	}
 	c.mu.entries = append([]EpochEntry(nil), es[:i]...)
-	return c.writeLocked()
+	return true
+}
+
+// truncateFromEndSynced is truncateFromEnd for a truncation of a live log (TruncateTo): the
+// checkpoint is written, synced, before it returns, even when deferred, so that the file never
+// holds an entry that a truncation removed. An unclean open trusts the checkpoint and only
+// adds the epochs of rescanned batches newer than its latest (Kafka's recovery); an entry
+// describing data that a truncation replaced could not be told apart from a live one there.
+// Kafka flushes this change asynchronously and accepts that window. Readers are not blocked
+// by the write.
+func (c *epochCache) truncateFromEndSynced(endOffset int64) error {
+	c.flushMu.Lock()
+	defer c.flushMu.Unlock()
+	c.mu.Lock()
+	changed := c.truncateFromEndLocked(endOffset)
+	data := encodeEpochCheckpoint(c.mu.entries)
+	c.mu.Unlock()
+	if !changed {
+		return nil // pending changes (moves, new epochs) are rebuilt by an open if lost
+	}
+	// Cleared before the write, as in flush: a change made meanwhile marks it again.
+	c.dirty.Store(false)
+	if err := writeFileAtomic(c.fs, c.path, data); err != nil {
+		c.dirty.Store(true)
+		return err
+	}
+	return nil
 }
 
 // truncateFromStart drops entries wholly below startOffset and moves the one containing it
@@ -149,6 +217,7 @@ func (c *epochCache) truncateFromStart(startOffset int64) error {
 	}
 	kept := append([]EpochEntry{{Epoch: es[i-1].Epoch, StartOffset: startOffset}}, es[i:]...)
 	c.mu.entries = kept
+	c.urgent.Store(true)
 	return c.writeLocked()
 }
 

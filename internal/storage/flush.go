@@ -60,14 +60,18 @@ func (l *Log) Flush(ctx context.Context) error { return l.WaitDurable(ctx, l.log
 // files, fsync of the directory when files were created or renamed). Concurrent callers
 // share fsyncs: while one round runs, later callers queue behind it and the next round
 // covers all of them. A canceled ctx stops the wait, not a round already running.
+//
+// A truncation since the last round (cutPending) makes the next call run a round even when
+// offset is durable already: the cut itself, and the renames of the segments it removed,
+// must reach the disk too, or a power loss could bring the removed batches back.
 func (l *Log) WaitDurable(ctx context.Context, offset int64) error {
 	f := &l.flush
-	if f.durable.Load() >= offset {
+	if f.durable.Load() >= offset && !l.cutPending.Load() {
 		return nil
 	}
 	for {
 		f.mu.Lock()
-		if f.durable.Load() >= offset {
+		if f.durable.Load() >= offset && !l.cutPending.Load() {
 			f.mu.Unlock()
 			return nil
 		}
@@ -114,8 +118,15 @@ func (l *Log) WaitDurable(ctx context.Context, offset int64) error {
 
 // syncRound fsyncs every segment with unsynced bytes or index files, then the directory if
 // its entries changed, and returns the log end offset it covered.
-func (l *Log) syncRound() (int64, error) {
-	target := l.logEnd.Load()
+func (l *Log) syncRound() (target int64, err error) {
+	// Cleared first: a truncation while the round runs marks it again.
+	l.cutPending.Store(false)
+	defer func() {
+		if err != nil {
+			l.cutPending.Store(true)
+		}
+	}()
+	target = l.logEnd.Load()
 	appended := l.appendedRecords.Load()
 	var errs []error
 	// The small files whose writes were deferred to this round: synced and renamed now,
@@ -131,7 +142,7 @@ func (l *Log) syncRound() (int64, error) {
 		l.dirDirty.Store(true)
 	}
 	for _, s := range l.segments() {
-		if s.base >= target && s.sizeBytes.Load() == 0 {
+		if s.base >= target && s.sizeBytes.Load() == 0 && s.syncedBytes.Load() >= 0 {
 			continue
 		}
 		size := s.sizeBytes.Load()
@@ -141,13 +152,16 @@ func (l *Log) syncRound() (int64, error) {
 		if !s.acquire() {
 			continue // retired meanwhile: nothing of it needs to be durable
 		}
-		if s.syncedBytes.Load() < size {
+		if before := s.syncedBytes.Load(); before < size {
 			if err := s.log.Sync(); err != nil {
 				errs = append(errs, err)
 			} else {
 				for {
 					cur := s.syncedBytes.Load()
-					if cur >= size || s.syncedBytes.CompareAndSwap(cur, size) {
+					// A negative value marks a cut not yet synced, unique per cut (see
+					// segment.truncateTo): one made during this sync is left for the
+					// next round.
+					if cur >= size || cur < 0 && cur != before || s.syncedBytes.CompareAndSwap(cur, size) {
 						break
 					}
 				}
@@ -177,6 +191,25 @@ func (l *Log) syncRound() (int64, error) {
 	l.flushedRecords.Store(appended)
 	l.lastFlushMs.Store(l.nowMs())
 	return target, nil
+}
+
+// persistUrgentEpochs writes the leader-epoch checkpoint when the cache holds a change that
+// an unclean open could not redo (see epochCache). Callers hold no lock of the log: the write
+// syncs the file (its directory entry is synced by the next flush round). A crash before it
+// finishes loses what Kafka's asynchronous checkpoint flush loses in the same window.
+func (l *Log) persistUrgentEpochs() {
+	if !l.epochs.urgent.Swap(false) {
+		return
+	}
+	wrote, err := l.epochs.flush()
+	if err != nil {
+		l.epochs.urgent.Store(true)
+		l.logger.Warn("leader epoch checkpoint write failed", "err", err)
+		return
+	}
+	if wrote {
+		l.dirDirty.Store(true)
+	}
 }
 
 // flushIfDue runs a flush when flush.ms has passed since the last one and records are

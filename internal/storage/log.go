@@ -115,6 +115,7 @@ type Log struct {
 	flushedRecords  atomic.Int64 // appendedRecords as of the start of the last flush
 	lastFlushMs     atomic.Int64
 	dirDirty        atomic.Bool // directory entries changed since the last SyncDir
+	cutPending      atomic.Bool // truncated since the last flush round (see WaitDurable)
 	// parentPending: the partition directory (or a parent) was created and its entry is
 	// not durable yet; makeParentDurable (set once by load) syncs it.
 	parentPending     atomic.Bool
@@ -265,6 +266,9 @@ func segmentFor(segs []*segment, off int64) int {
 // says so.
 func (l *Log) Append(batches []byte) (AppendInfo, error) {
 	info, err := l.appendLocked(batches)
+	if l.epochs.urgent.Load() {
+		l.persistUrgentEpochs() // a batch of an older epoch than the cache's latest
+	}
 	if err != nil {
 		return info, err
 	}
@@ -796,8 +800,13 @@ func (l *Log) ExpireProducers(expirationMs int64) int {
 }
 
 // TruncateTo removes every batch at or above offset (a follower diverged from its leader).
-// A batch straddling offset is removed whole and the log end becomes offset, as in Kafka:
-// callers truncate at batch boundaries.
+// A batch straddling offset is removed whole. The log end becomes the end of the kept data:
+// offset when offset is a batch boundary with no gap before it, which is how followers
+// truncate (Kafka sets the log end to offset in every case, and a restart then finds the end
+// of the data, as Sluice has it at once). When no batch at or above the log start stays, the
+// log restarts empty at offset, as TruncateFullyAndStartAt does (Kafka keeps its log start
+// and the epochs below offset until its next restart). The leader-epoch checkpoint is written,
+// synced, before TruncateTo returns.
 func (l *Log) TruncateTo(offset int64) error {
 	truncated, err := l.truncateTo(offset)
 	if truncated && l.onTruncate != nil {
@@ -823,10 +832,17 @@ func (l *Log) truncateToLocked(offset int64) error {
 		return fmt.Errorf("%w: truncate to %d", ErrOffsetOutOfRange, offset)
 	}
 	segs := l.segments()
-	if offset < l.logStart.Load() || offset <= segs[0].base {
+	start := l.logStart.Load()
+	if offset <= start || offset <= segs[0].base {
+		return l.truncateFullyLocked(offset)
+	}
+	if visible, err := l.hasBatchEndingInLocked(start, offset); err != nil {
+		return err
+	} else if !visible {
 		return l.truncateFullyLocked(offset)
 	}
 	l.truncGen.Add(1)
+	l.cutPending.Store(true)
 	l.cleanerPoint.Store(min(l.cleanerPoint.Load(), offset))
 	l.flush.truncated(offset)
 	i := segmentFor(segs, offset)
@@ -834,45 +850,65 @@ func (l *Log) truncateToLocked(offset int64) error {
 	if segs[i].base == offset {
 		i--
 	}
+	for {
+		if _, err := segs[i].truncateTo(offset); err != nil {
+			return err
+		}
+		if segs[i].sizeBytes.Load() > 0 {
+			break
+		}
+		if i == 0 {
+			// Cannot happen (a batch below offset stays), but an empty log must restart at
+			// offset rather than end below its start.
+			return l.truncateFullyLocked(offset)
+		}
+		// Emptied: its first batch began at or after offset (it was created in a gap). The
+		// kept data ends in the segment before, which becomes the active one again;
+		// truncateTo recomputes its exact next offset.
+		i--
+	}
 	removed := append([]*segment(nil), segs[i+1:]...)
 	kept := append([]*segment(nil), segs[:i+1]...)
 	seg := kept[i]
-	if _, err := seg.truncateTo(offset); err != nil {
-		return err
-	}
-	if seg.sizeBytes.Load() == 0 || seg.next.Load() < l.logStart.Load() {
-		// Nothing (visible) left in it: a segment based at offset replaces it, so that
-		// the log end survives a restart (it is derived from the last segment).
-		if i == 0 {
-			return l.truncateFullyLocked(offset)
-		}
-		kept = kept[:i]
-		removed = append([]*segment{seg}, removed...)
-		nseg, err := createSegment(l.fs, l.dir, offset, l.cfg.Load(), l.nowMs(), 0)
-		if err != nil {
-			return err
-		}
-		kept = append(kept, nseg)
-		l.dirDirty.Store(true)
-	} else if seg.sealed {
+	if seg.sealed {
 		seg.sealed = false
 		if err := seg.writeIndexes(true); err != nil {
 			return err
 		}
 	}
 	l.setSegments(kept)
-	// The log end is where the kept data ends (offset, unless a gap left by compaction
-	// precedes it): what a restart would find.
-	l.logEnd.Store(kept[len(kept)-1].next.Load())
-	// With such a gap the log end is below offset: the durable offset must not stay above
-	// it, or the next appends, below offset, would count as durable before any fsync.
-	l.flush.truncated(l.logEnd.Load())
+	end := seg.next.Load()
+	l.logEnd.Store(end)
+	// With a gap before offset the log end is below it: the durable offset must not stay
+	// above it, or the next appends, below offset, would count as durable before any fsync.
+	l.flush.truncated(end)
 	l.retireSegmentsLocked(removed)
-	if err := l.epochs.truncateFromEnd(offset); err != nil {
+	if err := l.epochs.truncateFromEndSynced(end); err != nil {
 		return err
 	}
-	l.deleteSnapshotsLocked(func(off int64) bool { return off > offset })
-	return l.rebuildProducerStateLocked(offset)
+	l.deleteSnapshotsLocked(func(off int64) bool { return off > end })
+	return l.rebuildProducerStateLocked(end)
+}
+
+// hasBatchEndingInLocked reports whether a batch whose last offset lies in [lo, hi) exists:
+// whether a truncation at hi keeps anything at or above the log start lo.
+func (l *Log) hasBatchEndingInLocked(lo, hi int64) (bool, error) {
+	var hdr [record.HeaderSize]byte
+	segs := l.segments()
+	for i := max(segmentFor(segs, lo), 0); i < len(segs); i++ {
+		s := segs[i]
+		if s.base >= hi {
+			return false, nil
+		}
+		_, b, _, found, err := s.findBatch(lo, s.sizeBytes.Load(), hdr[:])
+		if err != nil {
+			return false, err
+		}
+		if found {
+			return b.LastOffset() < hi, nil
+		}
+	}
+	return false, nil
 }
 
 // TruncateFullyAndStartAt empties the log and restarts it at offset (a follower whose
@@ -896,6 +932,7 @@ func (l *Log) truncateFullyLocked(offset int64) error {
 		return fmt.Errorf("%w: start at %d", ErrOffsetOutOfRange, offset)
 	}
 	l.truncGen.Add(1)
+	l.cutPending.Store(true)
 	l.flush.truncated(offset)
 	old := l.segments()
 	seg, err := createSegment(l.fs, l.dir, offset, l.cfg.Load(), l.nowMs(), 0)
@@ -913,8 +950,10 @@ func (l *Log) truncateFullyLocked(offset int64) error {
 	l.retireSegmentsLocked(keep)
 	for _, s := range old {
 		if s.base == offset {
-			// Same file names as the new segment: createSegment truncated them already.
+			// Same file names as the new segment: createSegment truncated them already,
+			// which the next flush round makes durable (see segment.truncateTo).
 			s.release()
+			seg.markCut()
 		}
 	}
 	l.setSegments([]*segment{seg})
@@ -931,6 +970,7 @@ func (l *Log) truncateFullyLocked(offset int64) error {
 // following its leader) and deletes the segments wholly below it. The caller checks it
 // against the high watermark.
 func (l *Log) AdvanceLogStartOffset(offset int64) error {
+	defer l.persistUrgentEpochs() // after the unlock below
 	l.writeMu.Lock()
 	defer l.writeMu.Unlock()
 	if l.closed.Load() {
@@ -1011,6 +1051,7 @@ func (l *Log) retireSegmentsLocked(removed []*segment) {
 // active segment (when every segment is expired the log rolls first, as Kafka does). It
 // returns the number of segments deleted.
 func (l *Log) EnforceRetention() int {
+	defer l.persistUrgentEpochs() // after the unlock below
 	l.writeMu.Lock()
 	defer l.writeMu.Unlock()
 	if l.closed.Load() {

@@ -121,7 +121,7 @@ func TestEpochCache(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, e := range []EpochEntry{{1, 0}, {1, 5}, {3, 10}, {4, 20}, {2, 30}} {
+	for _, e := range []EpochEntry{{1, 0}, {1, 5}, {3, 10}, {4, 20}} {
 		c.assign(e.Epoch, e.StartOffset)
 	}
 	if got := c.snapshot(); len(got) != 3 || got[2] != (EpochEntry{4, 20}) {
@@ -148,6 +148,37 @@ func TestEpochCache(t *testing.T) {
 	c.truncateFromEnd(20)
 	if got := c.snapshot(); len(got) != 1 || got[0] != (EpochEntry{3, 15}) {
 		t.Fatalf("after truncations %v", got)
+	}
+}
+
+// TestEpochCacheAssignRule: Kafka's LeaderEpochFileCache.assign. The latest epoch again
+// changes nothing unless it starts earlier; an older epoch (a follower appending without
+// having truncated) drops every entry at least as new, and any entry starting at or after it.
+func TestEpochCacheAssignRule(t *testing.T) {
+	cases := []struct {
+		name   string
+		assign []EpochEntry
+		want   string
+	}{
+		{"latest again, later", []EpochEntry{{1, 0}, {3, 10}, {3, 15}}, "[{1 0} {3 10}]"},
+		{"latest again, earlier", []EpochEntry{{1, 0}, {3, 10}, {3, 7}}, "[{1 0} {3 7}]"},
+		{"older epoch", []EpochEntry{{1, 0}, {3, 10}, {4, 20}, {2, 30}}, "[{1 0} {2 30}]"},
+		{"newer epoch at an entry's start", []EpochEntry{{1, 0}, {3, 10}, {4, 10}}, "[{1 0} {4 10}]"},
+		{"newer epoch before an entry's start", []EpochEntry{{1, 0}, {3, 10}, {4, 5}}, "[{1 0} {4 5}]"},
+		{"negative epoch", []EpochEntry{{1, 0}, {-1, 5}}, "[{1 0}]"},
+	}
+	for _, tc := range cases {
+		fsys := NewMemFS()
+		fsys.MkdirAll("/d", 0o755)
+		c := newEpochCache(fsys, "/d")
+		for _, e := range tc.assign {
+			if err := c.assign(e.Epoch, e.StartOffset); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := fmt.Sprint(c.snapshot()); got != tc.want {
+			t.Errorf("%s: %s, want %s", tc.name, got, tc.want)
+		}
 	}
 }
 

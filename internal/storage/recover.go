@@ -46,9 +46,12 @@ func (l *Log) load(ctx context.Context, opts LogOptions) error {
 	if created {
 		l.epochs = newEpochCache(l.fs, l.dir)
 	} else if l.epochs, err = loadEpochCache(l.fs, l.dir); err != nil {
-		// The batches that recovery scans put their epochs back.
-		l.logger.Warn("leader epoch checkpoint unreadable; starting empty", "err", err)
+		// Every batch is rescanned so that the epochs come back from the batches, which
+		// carry them (Kafka refuses to load such a log).
+		l.logger.Warn("leader epoch checkpoint unreadable; recovering the whole log to rebuild it", "err", err)
 		l.epochs = newEpochCache(l.fs, l.dir)
+		opts.HadCleanShutdown = false
+		opts.RecoveryPoint = 0
 	}
 	l.epochs.deferred = true
 	var names []string
@@ -172,16 +175,22 @@ func (l *Log) load(ctx context.Context, opts LogOptions) error {
 		}
 	} else {
 		expect := int64(0)
-		// The checkpoint is only known to match the log below the recovery point (the flush
-		// round that advanced it wrote the checkpoint first; truncations lower it, a full
-		// one rewrites the checkpoint at once): entries from there on are rebuilt from the
-		// rescanned batches, which carry their epochs.
-		if err := l.epochs.truncateFromEnd(opts.RecoveryPoint); err != nil {
-			return err
-		}
+		// The checkpoint holds every epoch of the data below the recovery point (the flush
+		// round that advanced it wrote the checkpoint first) and nothing a truncation
+		// removed (TruncateTo writes it at once); it may lack epochs that began since its
+		// last write, at or above the recovery point, and entry moves of a log start
+		// advance, which the truncations below redo. As in Kafka's recovery, a rescanned
+		// batch adds its epoch when that is newer than the latest entry. Batches wholly
+		// below the log start are skipped: their data is gone for readers, and an epoch of
+		// theirs that the checkpoint lacks (it was written before the epoch's entry was
+		// dropped, or not at all) must not come back.
+		logStart := max(opts.LogStartOffset, segs[0].base)
 		visit := func(b record.Batch) {
-			if e := b.PartitionLeaderEpoch(); e >= 0 && b.BaseOffset() >= opts.RecoveryPoint {
-				l.epochs.assign(e, b.BaseOffset())
+			if b.LastOffset() < logStart {
+				return
+			}
+			if err := l.epochs.assignIfNewer(b.PartitionLeaderEpoch(), b.BaseOffset()); err != nil {
+				l.logger.Warn("leader epoch checkpoint write failed", "err", err)
 			}
 		}
 		for i := recoverFrom; i < len(segs); i++ {
@@ -249,12 +258,24 @@ func (l *Log) load(ctx context.Context, opts LogOptions) error {
 		l.cleanerPoint.Store(l.logStart.Load())
 	}
 
-	if err := l.epochs.truncateFromEnd(leo); err != nil {
+	// Kafka's load truncates the cache at the log end, then at the log start. The end is
+	// applied again after the start: when the log is empty (start == end), an entry that
+	// truncateFromStart moves up to the log start is an epoch with no data, which must not
+	// survive a reopen whether or not the checkpoint had caught up with the move (a clean
+	// shutdown writes the moved entry, which the first truncation then drops). Entries
+	// these truncations drop are written away at once (a rare case: an epoch with no data
+	// at the log end): an open after a crash could not tell them from live ones.
+	if err := l.epochs.truncateFromEndSynced(leo); err != nil {
 		return err
 	}
 	if err := l.epochs.truncateFromStart(l.logStart.Load()); err != nil {
 		return err
 	}
+	if err := l.epochs.truncateFromEndSynced(leo); err != nil {
+		return err
+	}
+	// The moves above are redone by the next open if lost.
+	l.epochs.urgent.Store(false)
 
 	l.producers = newProducerState()
 	if created {

@@ -67,7 +67,8 @@ type segment struct {
 	next        atomic.Int64 // offset after the last batch, base when empty
 	maxTs       atomic.Int64 // largest batch max timestamp, -1 when empty
 	maxTsOffset atomic.Int64 // last offset of the batch holding maxTs
-	syncedBytes atomic.Int64 // prefix of the .log known durable
+	syncedBytes atomic.Int64 // prefix of the .log known durable; negative: a cut to sync (markCut)
+	cuts        atomic.Int64 // truncations of the file, for markCut
 	idxDirty    atomic.Bool  // index files written but not yet synced
 
 	refs atomic.Int32
@@ -126,6 +127,11 @@ func createSegment(fsys FS, dir string, base int64, cfg *Config, nowMs, jitterMs
 	s.idxLoaded.Store(true)
 	return s, nil
 }
+
+// markCut records that the file was truncated and the cut is not durable yet: syncedBytes
+// becomes a negative value of its own, so that a flush round that began before the cut
+// cannot mark it synced (its compare-and-swap expects the value it saw).
+func (s *segment) markCut() { s.syncedBytes.Store(-s.cuts.Add(1)) }
 
 // acquire takes a reference unless the segment is already closed.
 func (s *segment) acquire() bool {
@@ -491,7 +497,13 @@ func (s *segment) truncateTo(off int64) (bool, error) {
 		return false, err
 	}
 	s.sizeBytes.Store(pos)
-	s.syncedBytes.Store(min(s.syncedBytes.Load(), pos))
+	if found {
+		// The cut is durable only once the file is synced: until then a power loss may
+		// bring the removed batches back, whole and valid, for recovery to keep. Below
+		// any size, so that the next flush round syncs the file (Kafka's flush covers
+		// the truncated segment the same way).
+		s.markCut()
+	}
 	s.offIdx.truncateToPosition(pos)
 	// Recompute what depends on the dropped tail from the kept batches.
 	s.timeIdx.truncateToOffset(off)
