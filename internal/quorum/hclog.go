@@ -2,6 +2,7 @@ package quorum
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log"
 	"log/slog"
@@ -10,8 +11,14 @@ import (
 	"github.com/hashicorp/go-hclog"
 )
 
-// hclogAdapter sends raft's hclog output to the injected slog.Logger. raft's Info messages
-// (elections, state changes) stay Info; Trace becomes Debug.
+// hclogAdapter sends raft's hclog output to the injected slog.Logger.
+//
+// raft's Info messages (entering follower/candidate/leader state, pre-vote and election
+// results, configuration dumps) become Debug: the controller logs what an operator needs at
+// Info ("became the active controller", leadership lost), and a single-node start would
+// otherwise print eight lines of raft internals. Warn and Error stay as they are, except the
+// "heartbeat timeout" warning raft gives before it has ever seen a leader: at startup that is
+// how every election begins, not a fault.
 type hclogAdapter struct {
 	l       *slog.Logger
 	name    string
@@ -22,15 +29,40 @@ func newHCLog(l *slog.Logger) hclog.Logger { return &hclogAdapter{l: l} }
 
 func slogLevel(level hclog.Level) slog.Level {
 	switch level {
-	case hclog.Trace, hclog.Debug:
+	case hclog.Trace, hclog.Debug, hclog.Info:
 		return slog.LevelDebug
 	case hclog.Warn:
 		return slog.LevelWarn
 	case hclog.Error:
 		return slog.LevelError
 	default:
-		return slog.LevelInfo
+		return slog.LevelDebug
 	}
+}
+
+// startupElection reports whether a raft warning is the heartbeat timeout of a node that has
+// never known a leader (raft passes an empty last-leader-id then).
+func startupElection(msg string, args []interface{}) bool {
+	if !strings.HasPrefix(msg, "heartbeat timeout reached") {
+		return false
+	}
+	for i := 0; i+1 < len(args); i += 2 {
+		if k, ok := args[i].(string); ok && k == "last-leader-id" {
+			return fmt.Sprint(args[i+1]) == ""
+		}
+	}
+	return false
+}
+
+// renderArg turns hclog's deferred formatting values into text; slog would print them as a
+// slice ("[%+v …]").
+func renderArg(v interface{}) interface{} {
+	if f, ok := v.(hclog.Format); ok && len(f) > 0 {
+		if format, ok := f[0].(string); ok {
+			return fmt.Sprintf(format, f[1:]...)
+		}
+	}
+	return v
 }
 
 func (a *hclogAdapter) Log(level hclog.Level, msg string, args ...interface{}) {
@@ -38,6 +70,9 @@ func (a *hclogAdapter) Log(level hclog.Level, msg string, args ...interface{}) {
 		return
 	}
 	lvl := slogLevel(level)
+	if lvl == slog.LevelWarn && startupElection(msg, args) {
+		lvl = slog.LevelDebug
+	}
 	ctx := context.Background()
 	if !a.l.Enabled(ctx, lvl) {
 		return
@@ -47,7 +82,9 @@ func (a *hclogAdapter) Log(level hclog.Level, msg string, args ...interface{}) {
 		all = append(all, "component", a.name)
 	}
 	all = append(all, a.implied...)
-	all = append(all, args...)
+	for _, v := range args {
+		all = append(all, renderArg(v))
+	}
 	a.l.Log(ctx, lvl, msg, all...)
 }
 
