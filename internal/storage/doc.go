@@ -153,6 +153,10 @@
 //   - flush.messages / flush.ms trigger the same flush by themselves (flush.messages inline
 //     in the Append that crosses it; flush.ms from the Manager's housekeeping every
 //     FlushCheckIntervalMs). Kafka's defaults (never) apply unless configured.
+//   - A roll that seals a segment queues the log for the Manager's roll flusher, which runs
+//     the same flush up to the new segment's base (and syncs the producer snapshot the roll
+//     wrote), as Kafka schedules one at every roll: so the recovery point follows the rolls
+//     even when nothing else flushes, and an unclean open rescans the active segment only.
 //   - Index files and snapshots written at roll are never needed for correctness after a
 //     crash: recovery rebuilds or validates them. An unclean open trusts the leader-epoch
 //     checkpoint (it holds the epochs of everything below the recovery point, since the
@@ -216,7 +220,8 @@
 //	cleaner.mu  ->  Manager.mu      (the cleaner lists logs while picking one)
 //	Manager.ckptMu -> Manager.mu    (checkpoint writers list the logs)
 //	Log.writeMu ->  epochCache.flushMu -> epochCache.mu
-//	Log.writeMu ->  producerState.mu | flusher.mu | segment.idxMu | deleter.mu | Log.meta
+//	Log.writeMu ->  producerState.mu | flusher.mu | segment.idxMu | deleter.mu | Log.meta |
+//	                Manager.rolls.mu (a roll queues the log for the roll flusher)
 //	flush round:    Log.meta | epochCache.flushMu | dirSyncer.mu   (one at a time, no writeMu)
 //
 // flusher.mu is never held across an fsync; epochCache.flushMu, Log.meta and dirSyncer.mu are
@@ -225,7 +230,8 @@
 // # Goroutines
 //
 // The Manager owns its goroutines (housekeeping: flush.ms, retention, checkpoints; cleaner
-// workers; the deleter, which also removes -delete directories) and Close waits for all.
+// workers; RollFlushThreads roll flusher workers; the deleter, which also removes -delete
+// directories) and Close waits for all.
 // OpenManager loads the partition directories on RecoveryThreadsPerDataDir workers
 // (num.recovery.threads.per.data.dir, default 2) that end before it returns; a failure stops
 // the others and closes every log already opened. A standalone Log owns a deleter and Close
@@ -238,7 +244,7 @@
 // index.interval.bytes of data for .index, 12 for .timeindex), plus producer state (a slot
 // of about 250 bytes per live producer id, bounded by producer.id.expiration.ms rather than
 // a count, as in Kafka). The deleter's queue is bounded (past it files and directories are
-// removed at once). A compaction pass holds one key per distinct key of the dirty part (at
+// removed at once); the roll flusher's holds each log at most once. A compaction pass holds one key per distinct key of the dirty part (at
 // most CleanerMaxKeys) and one decompressed batch (at most MaxDecompressedBatchBytes).
 //
 // # Differences from Kafka

@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"errors"
+	"os"
 	"sync"
 	"sync/atomic"
 )
@@ -210,6 +211,23 @@ func (l *Log) persistUrgentEpochs() {
 	if wrote {
 		l.dirDirty.Store(true)
 	}
+}
+
+// flushRolled makes everything below upTo durable and syncs the producer snapshot a roll
+// wrote at upTo: Kafka's flush after a roll (flushUptoOffsetExclusive of the new segment's
+// base, and the snapshot's flush). The round covers the whole log as it stands (the active
+// segment's few bytes since the roll too): one round, shared with any waiter, rather than a
+// second kind. The recovery point, DurableOffset, advances with it.
+func (l *Log) flushRolled(ctx context.Context, upTo int64) error {
+	if err := l.WaitDurable(ctx, upTo); err != nil {
+		return err
+	}
+	f, err := l.fs.OpenFile(snapshotPath(l.dir, upTo), os.O_RDWR, 0)
+	if err != nil {
+		return nil // none written, or replaced by a later one: recovery does without it
+	}
+	defer f.Close()
+	return f.Sync()
 }
 
 // flushIfDue runs a flush when flush.ms has passed since the last one and records are

@@ -60,6 +60,10 @@ type LogOptions struct {
 	// onTruncate runs after TruncateTo and TruncateFullyAndStartAt (the Manager rewrites
 	// its checkpoints), outside the log's locks.
 	onTruncate func(*Log)
+	// onRoll runs when a roll sealed a segment, with the new segment's base offset (the
+	// Manager's background flush makes the sealed segments durable). It runs under the
+	// log's write lock and must not block.
+	onRoll func(l *Log, base int64)
 }
 
 // DefaultMaxDecompressedBatchBytes is the default of LogOptions.MaxDecompressedBatchBytes:
@@ -93,6 +97,7 @@ type Log struct {
 	cfg                atomic.Pointer[Config]
 	maxDecompressBytes int
 	onTruncate         func(*Log)
+	onRoll             func(*Log, int64)
 	deleter            *deleter
 	ownsDeleter        bool
 
@@ -116,6 +121,10 @@ type Log struct {
 	lastFlushMs     atomic.Int64
 	dirDirty        atomic.Bool // directory entries changed since the last SyncDir
 	cutPending      atomic.Bool // truncated since the last flush round (see WaitDurable)
+	// rollFlushTo is the base of the newest segment a roll started, and rollQueued whether
+	// the log waits in the Manager's roll flusher queue (see rollFlusher).
+	rollFlushTo atomic.Int64
+	rollQueued  atomic.Bool
 	// parentPending: the partition directory (or a parent) was created and its entry is
 	// not durable yet; makeParentDurable (set once by load) syncs it.
 	parentPending     atomic.Bool
@@ -157,6 +166,7 @@ func OpenLog(ctx context.Context, opts LogOptions) (*Log, error) {
 	}
 	l.cfg.Store(&cfg)
 	l.onTruncate = opts.onTruncate
+	l.onRoll = opts.onRoll
 	l.maxDecompressBytes = opts.MaxDecompressedBatchBytes
 	if l.maxDecompressBytes <= 0 {
 		l.maxDecompressBytes = DefaultMaxDecompressedBatchBytes
@@ -385,7 +395,8 @@ func (l *Log) rollLocked(base int64, cfg *Config) (*segment, error) {
 	segs := l.segments()
 	old := segs[len(segs)-1]
 	keep := segs
-	if old.sizeBytes.Load() == 0 {
+	sealed := old.sizeBytes.Load() > 0
+	if !sealed {
 		// An empty active segment is replaced, not kept.
 		keep = segs[:len(segs)-1]
 		l.removeSegmentFilesNow(old)
@@ -409,6 +420,9 @@ func (l *Log) rollLocked(base int64, cfg *Config) (*segment, error) {
 	copy(next, keep)
 	l.setSegments(append(next, seg))
 	l.dirDirty.Store(true)
+	if l.onRoll != nil && sealed {
+		l.onRoll(l, base)
+	}
 	return seg, nil
 }
 

@@ -42,6 +42,9 @@ type ManagerOptions struct {
 	// RecoveryThreadsPerDataDir is num.recovery.threads.per.data.dir (2): how many logs
 	// OpenManager loads (and recovers) at once.
 	RecoveryThreadsPerDataDir int
+	// RollFlushThreads bounds how many logs the background flush after a roll syncs at
+	// once (default 2). Kafka runs these flushes on its scheduler's background.threads.
+	RollFlushThreads int
 	// CleanerMaxKeys bounds the keys one compaction pass remembers (Kafka sizes this from
 	// log.cleaner.dedupe.buffer.size; 1<<20 keys by default). A pass that would need more
 	// stops early and the rest is cleaned by the next pass.
@@ -81,6 +84,9 @@ func (o *ManagerOptions) ensureDefaults() {
 	if o.RecoveryThreadsPerDataDir <= 0 {
 		o.RecoveryThreadsPerDataDir = 2
 	}
+	if o.RollFlushThreads <= 0 {
+		o.RollFlushThreads = 2
+	}
 	if o.CleanerMaxKeys <= 0 {
 		o.CleanerMaxKeys = 1 << 20
 	}
@@ -113,8 +119,82 @@ type Manager struct {
 	lastHWCheckpoint []byte
 
 	cleaner *cleaner
+	rolls   rollFlusher
 	stop    chan struct{}
 	wg      sync.WaitGroup
+}
+
+// rollFlusher makes sealed segments durable in the background, as Kafka schedules a flush
+// up to the new segment's base offset at every roll: without it a log that is never flushed
+// otherwise (Kafka's default flush.messages / flush.ms, Sluice's flush policy none) keeps
+// its recovery point at its start, and every unclean open rescans all of it. Its queue holds
+// each log at most once (Log.rollQueued; a later roll only raises Log.rollFlushTo), so it is
+// bounded by the number of logs; RollFlushThreads workers drain it.
+type rollFlusher struct {
+	signal chan struct{} // capacity 1: set when the queue may be non-empty
+	ctx    context.Context
+	cancel context.CancelFunc
+	mu     struct {
+		sync.Mutex
+		queue []*Log
+	}
+}
+
+// rolled is Log.onRoll: it runs under the log's write lock and only queues.
+func (m *Manager) rolled(l *Log, base int64) {
+	for {
+		cur := l.rollFlushTo.Load()
+		if base <= cur || l.rollFlushTo.CompareAndSwap(cur, base) {
+			break
+		}
+	}
+	if l.rollQueued.Swap(true) {
+		return
+	}
+	m.rolls.mu.Lock()
+	m.rolls.mu.queue = append(m.rolls.mu.queue, l)
+	m.rolls.mu.Unlock()
+	select {
+	case m.rolls.signal <- struct{}{}:
+	default:
+	}
+}
+
+// runRollFlusher is one worker: it takes a log from the queue and flushes it up to its
+// latest roll.
+func (m *Manager) runRollFlusher() {
+	for {
+		m.rolls.mu.Lock()
+		var l *Log
+		if n := len(m.rolls.mu.queue); n > 0 {
+			l = m.rolls.mu.queue[0]
+			m.rolls.mu.queue[0] = nil
+			m.rolls.mu.queue = m.rolls.mu.queue[1:]
+			if n > 1 {
+				// More work: make sure another worker (or this one) looks again.
+				select {
+				case m.rolls.signal <- struct{}{}:
+				default:
+				}
+			}
+		}
+		m.rolls.mu.Unlock()
+		if l == nil {
+			select {
+			case <-m.stop:
+				return
+			case <-m.rolls.signal:
+			}
+			continue
+		}
+		// Cleared before the flush: a roll meanwhile queues the log again.
+		l.rollQueued.Store(false)
+		if err := l.flushRolled(m.rolls.ctx, l.rollFlushTo.Load()); err != nil &&
+			!errors.Is(err, ErrClosed) && m.rolls.ctx.Err() == nil {
+			// The next roll, flush or clean shutdown retries; until then recovery scans more.
+			m.logger.Warn("flush after roll failed", "partition", l.tp.String(), "err", err)
+		}
+	}
 }
 
 // foundState is one partition's entries in the log dir's checkpoints at open.
@@ -132,6 +212,7 @@ func OpenManager(ctx context.Context, opts ManagerOptions) (*Manager, error) {
 	opts.ensureDefaults()
 	m := &Manager{opts: opts, logger: opts.Logger.With("logDir", opts.Dir), stop: make(chan struct{})}
 	m.mu.logs = map[TopicPartition]*Log{}
+	m.rolls.signal = make(chan struct{}, 1)
 	fsys := opts.FS
 	// A log dir created here is made durable at once (Kafka syncs its parent too).
 	if created, makeDurable, err := mkdirDeferred(fsys, opts.Dir, nil); err != nil {
@@ -227,6 +308,10 @@ func OpenManager(ctx context.Context, opts ManagerOptions) (*Manager, error) {
 	m.deleter.scheduleDirs(leftovers, 0)
 	m.cleaner = newCleaner(m)
 	m.goAttach(m.housekeeping)
+	m.rolls.ctx, m.rolls.cancel = context.WithCancel(context.Background())
+	for i := 0; i < opts.RollFlushThreads; i++ {
+		m.goAttach(m.runRollFlusher)
+	}
 	for i := 0; i < opts.CleanerThreads; i++ {
 		m.goAttach(m.cleaner.run)
 	}
@@ -338,6 +423,7 @@ func (m *Manager) openLog(ctx context.Context, tp TopicPartition, id TopicID, cf
 		deleter:                   m.deleter,
 		parentDir:                 m.dirs,
 		onTruncate:                m.truncated,
+		onRoll:                    m.rolled,
 	})
 }
 
@@ -572,6 +658,7 @@ func (m *Manager) Close(ctx context.Context) error {
 	m.mu.closed = true
 	m.mu.Unlock()
 	close(m.stop)
+	m.rolls.cancel() // a flush in progress finishes its round; Close flushes every log anyway
 	m.cleaner.close()
 	m.wg.Wait()
 	rp := map[TopicPartition]int64{}

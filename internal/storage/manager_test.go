@@ -741,3 +741,73 @@ func TestParallelLoad(t *testing.T) {
 		}
 	})
 }
+
+// TestRollFlushBoundsRecovery: with no flush policy at all (Kafka's default, Sluice's flush
+// policy none) the Manager flushes what a roll sealed in the background, as Kafka does, so
+// the recovery point follows the rolls and an unclean open rescans only the active segment.
+// Without it the recovery point stays at the log start and every segment is rescanned.
+func TestRollFlushBoundsRecovery(t *testing.T) {
+	ctx := context.Background()
+	base := NewMemFS()
+	opts := ManagerOptions{Dir: "/data", FS: base, Logger: quietLogger(), DefaultConfig: testConfig(), CleanerThreads: -1}
+	m, err := OpenManager(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig()
+	cfg.SegmentBytes = 1024
+	tp := TopicPartition{"rolls", 0}
+	l, err := m.GetOrCreateLog(ctx, tp, TopicID{}, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 60; i++ {
+		if _, err := l.Append(mkBatch(l.LogEndOffset(), 2, 1, 100)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	segs := l.segments()
+	active := segs[len(segs)-1].base
+	if len(segs) < 5 {
+		t.Fatalf("only %d segments", len(segs))
+	}
+	// The flush is asynchronous: wait for it (a safety net, not a timing assertion).
+	for deadline := time.Now().Add(30 * time.Second); l.DurableOffset() < active; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("durable offset %d, last roll at %d", l.DurableOffset(), active)
+		}
+	}
+	if err := m.WriteCheckpoints(); err != nil {
+		t.Fatal(err)
+	}
+	end := l.LogEndOffset()
+	fsys := base.Crash(false)
+	m.Close(ctx)
+
+	// Recovery rewrites the indexes of each segment it rescans: count them.
+	var mu sync.Mutex
+	rescanned := map[string]bool{}
+	fsys.SetHook(func(op FaultOp, name string, _ int64, _ int) (int, error) {
+		if op == OpTruncate && filepath.Ext(name) == indexSuffix {
+			mu.Lock()
+			rescanned[filepath.Base(name)] = true
+			mu.Unlock()
+		}
+		return 0, nil
+	})
+	o := opts
+	o.FS = fsys
+	m2, err := OpenManager(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m2.Close(ctx)
+	fsys.SetHook(nil)
+	want := segmentFileName(active, indexSuffix)
+	if len(rescanned) != 1 || !rescanned[want] {
+		t.Fatalf("rescanned %v, want only the active segment %s", rescanned, want)
+	}
+	if l2, _ := m2.Log(tp); l2.LogEndOffset() != end {
+		t.Fatalf("log end %d after recovery, want %d", l2.LogEndOffset(), end)
+	}
+}
