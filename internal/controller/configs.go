@@ -112,15 +112,9 @@ func (c *Controller) alterConfigs(ctx context.Context, resources []metadata.Conf
 			}
 			recs = append(recs, configRecords(res, old, next)...)
 		}
-		if validateOnly || len(recs) == 0 {
-			return nil
-		}
-		idx, err := c.propose(recs...)
-		if err != nil {
-			return err
-		}
-		offset = idx
-		return nil
+		var err error
+		offset, err = c.commit(recs, validateOnly)
+		return err
 	})
 	if err != nil {
 		return nil, 0, err

@@ -233,6 +233,15 @@ func (c *Controller) image() *metadata.Image { return c.opts.FSM.Current() }
 // propose writes records as one entry and waits until it is applied locally. It uses the
 // controller's own context, not the caller's: once proposed, the loop waits for the outcome
 // so that the next operation reads an image that includes it.
+// commit proposes recs and returns their commit offset, unless the request only validates or
+// changes nothing; then it proposes nothing and returns offset 0.
+func (c *Controller) commit(recs []metarecord.Record, validateOnly bool) (uint64, error) {
+	if validateOnly || len(recs) == 0 {
+		return 0, nil
+	}
+	return c.propose(recs...)
+}
+
 func (c *Controller) propose(recs ...metarecord.Record) (uint64, error) {
 	data, err := metadata.EncodeEntry(recs...)
 	if err != nil {

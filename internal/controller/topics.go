@@ -82,15 +82,9 @@ func (c *Controller) CreateTopics(ctx context.Context, specs []TopicSpec, valida
 			}
 			recs = append(recs, topicRecs...)
 		}
-		if validateOnly || len(recs) == 0 {
-			return nil
-		}
-		idx, err := c.propose(recs...)
-		if err != nil {
-			return err
-		}
-		offset = idx
-		return nil
+		var err error
+		offset, err = c.commit(recs, validateOnly)
+		return err
 	})
 	if err != nil {
 		return nil, 0, err
@@ -363,15 +357,9 @@ func (c *Controller) CreatePartitions(ctx context.Context, specs []PartitionsSpe
 			}
 			recs = append(recs, more...)
 		}
-		if validateOnly || len(recs) == 0 {
-			return nil
-		}
-		idx, err := c.propose(recs...)
-		if err != nil {
-			return err
-		}
-		offset = idx
-		return nil
+		var err error
+		offset, err = c.commit(recs, validateOnly)
+		return err
 	})
 	if err != nil {
 		return nil, 0, err
