@@ -75,10 +75,22 @@ func newPartition(m *Manager, tp TopicPartition, topicID storage.TopicID, log *s
 	p := &Partition{m: m, tp: tp, topicID: topicID, log: log}
 	p.cfg.Store(&cfg)
 	p.state.Store(&replicaState{role: roleNone, PartitionState: PartitionState{Leader: -1, LeaderEpoch: -1, PartitionEpoch: -1}})
-	// No high-watermark checkpoint yet: a new replica starts at the log start offset and the
-	// leader moves it up from its ISR (at once when the ISR is this broker alone).
-	p.hw.value.Store(log.LogStartOffset())
+	p.hw.value.Store(initialHighWatermark(log, m.groupCommit))
 	return p
+}
+
+// initialHighWatermark is where a replica taking over log starts its high watermark, as
+// Kafka's Partition does from replication-offset-checkpoint: the high watermark storage
+// knows for the log (the checkpoint's, or the last one a replica gave it since the log was
+// opened), which storage clamps to the log. Under group commit it is clamped to the durable
+// offset too, so that consumers never see past the disk. A leader moves it up from its ISR
+// (at once when the ISR is this broker alone); it never moves back.
+func initialHighWatermark(log *storage.Log, groupCommit bool) int64 {
+	hw := log.HighWatermark()
+	if groupCommit {
+		hw = min(hw, max(log.DurableOffset(), log.LogStartOffset()))
+	}
+	return hw
 }
 
 // TopicPartition names the partition.

@@ -232,30 +232,135 @@ func TestListOffsetsStopsAtHighWatermark(t *testing.T) {
 }
 
 // TestListOffsetsAfterLeaderChange: a new leader whose high watermark is below the start of
-// its epoch answers OFFSET_NOT_AVAILABLE for the latest offset, as Kafka does.
+// its epoch answers OFFSET_NOT_AVAILABLE for the latest offset (and for a time it cannot
+// answer below the high watermark), as Kafka does, until its ISR catches up.
 func TestListOffsetsAfterLeaderChange(t *testing.T) {
-	e := newEnv(t)
-	p := e.leader("t", 1, DefaultConfig())
-	mustAppend(t, p, batch(t, plain(3, e.clock.ms.Load())), acks1)
-	e.reopen() // the high watermark is not checkpointed: a reopened replica starts at the log start
-	st := PartitionState{LeaderEpoch: 2, PartitionEpoch: 2, Replicas: []int32{self, 2}, ISR: []int32{self, 2}}
-	p = e.leaderWith("t", st, DefaultConfig())
-	if _, err := p.ListOffsets(ListOffsetsOptions{Timestamp: TimestampLatest, CurrentLeaderEpoch: 2, ReplicaID: ConsumerReplicaID}); !errors.Is(err, ErrOffsetNotAvailable) {
-		t.Fatalf("err %v, want ErrOffsetNotAvailable", err)
+	ts := int64(1_700_000_000_000)
+	cases := []struct {
+		name string
+		// setup leaves the partition led by this broker in epoch 2 with follower 2 in the
+		// ISR at offset 1 of 3.
+		setup func(t *testing.T, e *env) *Partition
+	}{
+		{
+			// Re-elected while a follower lags: the epoch starts at the log end, 3.
+			name: "leader change",
+			setup: func(t *testing.T, e *env) *Partition {
+				st := PartitionState{LeaderEpoch: 1, PartitionEpoch: 1, Replicas: []int32{self, 2}, ISR: []int32{self, 2}}
+				p := e.leaderWith("t", st, DefaultConfig())
+				mustAppend(t, p, batch(t, plain(3, ts)), acks1)
+				followerFetch(t, p, 1, 1)
+				st.LeaderEpoch, st.PartitionEpoch = 2, 2
+				return e.leaderWith("t", st, DefaultConfig())
+			},
+		},
+		{
+			// The same after a restart: the high watermark comes back from the checkpoint
+			// (1), not the log end.
+			name: "restart",
+			setup: func(t *testing.T, e *env) *Partition {
+				st := PartitionState{LeaderEpoch: 1, PartitionEpoch: 1, Replicas: []int32{self, 2}, ISR: []int32{self, 2}}
+				p := e.leaderWith("t", st, DefaultConfig())
+				mustAppend(t, p, batch(t, plain(3, ts)), acks1)
+				followerFetch(t, p, 1, 1)
+				e.reopen()
+				st.LeaderEpoch, st.PartitionEpoch = 2, 2
+				return e.leaderWith("t", st, DefaultConfig())
+			},
+		},
 	}
-	got, err := p.ListOffsets(ListOffsetsOptions{Timestamp: TimestampEarliest, CurrentLeaderEpoch: 2, ReplicaID: ConsumerReplicaID})
-	if err != nil || got.Offset != 0 {
-		t.Fatalf("earliest: %+v, %v", got, err)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			p := tc.setup(t, e)
+			if p.HighWatermark() != 1 {
+				t.Fatalf("high watermark %d, want 1", p.HighWatermark())
+			}
+			list := func(timestamp int64) (OffsetResult, error) {
+				return p.ListOffsets(ListOffsetsOptions{Timestamp: timestamp, CurrentLeaderEpoch: 2, ReplicaID: ConsumerReplicaID})
+			}
+			if _, err := list(TimestampLatest); !errors.Is(err, ErrOffsetNotAvailable) {
+				t.Fatalf("latest: %v, want ErrOffsetNotAvailable", err)
+			}
+			if _, err := list(ts + 2); !errors.Is(err, ErrOffsetNotAvailable) {
+				t.Fatalf("a time past the high watermark: %v, want ErrOffsetNotAvailable", err)
+			}
+			if got, err := list(ts); err != nil || got.Offset != 0 {
+				t.Fatalf("a time below the high watermark: %+v, %v", got, err)
+			}
+			if got, err := list(TimestampEarliest); err != nil || got.Offset != 0 {
+				t.Fatalf("earliest: %+v, %v", got, err)
+			}
+			// A follower sees the log end whatever the high watermark.
+			if got, err := p.ListOffsets(ListOffsetsOptions{Timestamp: TimestampLatest, CurrentLeaderEpoch: 2, ReplicaID: 2}); err != nil || got.Offset != 3 {
+				t.Fatalf("follower's latest: %+v, %v", got, err)
+			}
+			// The follower catches up: the high watermark reaches the epoch start.
+			followerFetch(t, p, 2, 3)
+			if got, err := list(TimestampLatest); err != nil || got.Offset != 3 || got.LeaderEpoch != 2 {
+				t.Fatalf("latest: %+v, %v", got, err)
+			}
+		})
 	}
-	// The follower catches up: the high watermark passes the epoch start.
-	res, err := p.Read(ReadOptions{Offset: 3, MaxBytes: 100, CurrentLeaderEpoch: 2, LastFetchedEpoch: -1, ReplicaID: 2})
+}
+
+// followerFetch is a fetch by follower 2 at offset, in the given epoch.
+func followerFetch(t *testing.T, p *Partition, epoch int32, offset int64) {
+	t.Helper()
+	res, err := p.Read(ReadOptions{Offset: offset, MaxBytes: 100, CurrentLeaderEpoch: epoch, LastFetchedEpoch: -1, ReplicaID: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
 	res.Region.Release()
-	got, err = p.ListOffsets(ListOffsetsOptions{Timestamp: TimestampLatest, CurrentLeaderEpoch: 2, ReplicaID: ConsumerReplicaID})
-	if err != nil || got.Offset != 3 {
-		t.Fatalf("latest: %+v, %v", got, err)
+}
+
+// TestHighWatermarkAfterRestart: a restarted replica starts its high watermark where the
+// replication-offset-checkpoint left it (clamped to its log), not at the log start, as
+// Kafka's does; the same when a replica is made again on a log Remove kept.
+func TestHighWatermarkAfterRestart(t *testing.T) {
+	two := PartitionState{LeaderEpoch: 1, PartitionEpoch: 1, Replicas: []int32{self, 2}, ISR: []int32{self, 2}}
+	for _, policy := range []FlushPolicy{FlushGroupCommit, FlushNone} {
+		t.Run(string(policy), func(t *testing.T) {
+			e := newEnv(t, withPolicy(policy))
+			p := e.leaderWith("t", two, DefaultConfig())
+			for i := 0; i < 3; i++ {
+				mustAppend(t, p, batch(t, plain(2, e.clock.ms.Load())), acks1) // 0..5
+			}
+			followerFetch(t, p, 1, 4)
+			if p.HighWatermark() != 4 {
+				t.Fatalf("high watermark %d, want 4", p.HighWatermark())
+			}
+
+			// Kept log, new replica: the log's high watermark.
+			if err := e.m.Remove(context.Background(), tpOf("t"), false); err != nil {
+				t.Fatal(err)
+			}
+			st := two
+			st.LeaderEpoch, st.PartitionEpoch = 2, 2
+			p = e.leaderWith("t", st, DefaultConfig())
+			if p.HighWatermark() != 4 {
+				t.Fatalf("re-made replica: high watermark %d, want 4", p.HighWatermark())
+			}
+
+			// Restart (Close writes the checkpoint): the same, and consumers read up to it at
+			// once, before the follower fetches.
+			e.reopen()
+			st.LeaderEpoch, st.PartitionEpoch = 3, 3
+			p = e.leaderWith("t", st, DefaultConfig())
+			if p.HighWatermark() != 4 {
+				t.Fatalf("after restart: high watermark %d, want 4", p.HighWatermark())
+			}
+			if got := records(t, readBatches(t, p, 0)); len(got) != 4 {
+				t.Fatalf("a consumer reads %d records, want 4", len(got))
+			}
+
+			// A single-replica leader moves it to the log end at once.
+			e.reopen()
+			p = e.leader("t", 4, DefaultConfig())
+			if p.HighWatermark() != 6 {
+				t.Fatalf("sole replica: high watermark %d, want 6", p.HighWatermark())
+			}
+		})
 	}
 }
 

@@ -224,6 +224,19 @@ func (l *Log) LogEndOffset() int64 { return l.logEnd.Load() }
 // Kafka's does.
 func (l *Log) CheckpointedHighWatermark() int64 { return l.openHW }
 
+// HighWatermark is the high watermark the log knows: the last value given to
+// SetHighWatermark, else the one it was opened with (CheckpointedHighWatermark), clamped to
+// [log start, log end]. A replica taking the log over (at startup, or again after a Remove
+// that kept the log) starts its high watermark here, as Kafka's Partition does from the
+// replication-offset-checkpoint.
+func (l *Log) HighWatermark() int64 {
+	hw := l.hw.Load()
+	if hw < 0 {
+		hw = l.openHW
+	}
+	return min(max(hw, l.logStart.Load()), l.logEnd.Load())
+}
+
 // SetHighWatermark tells the log how far its data is replicated. Retention and compaction
 // never touch data at or above it. Until it is called the log end offset is used.
 func (l *Log) SetHighWatermark(hw int64) { l.hw.Store(hw) }

@@ -336,6 +336,18 @@ func TestHighWatermarkCheckpoint(t *testing.T) {
 		if got := l.CheckpointedHighWatermark(); got != w {
 			t.Errorf("%s: checkpointed high watermark %d, want %d", tp, got, w)
 		}
+		if got := l.HighWatermark(); got != w {
+			t.Errorf("%s: high watermark %d, want %d", tp, got, w)
+		}
+	}
+	// HighWatermark follows SetHighWatermark, clamped to the log; CheckpointedHighWatermark
+	// stays what the open found.
+	la2, _ := m2.Log(tps[0])
+	for _, tc := range []struct{ set, want int64 }{{9, 9}, {50, 10}} {
+		la2.SetHighWatermark(tc.set)
+		if got := la2.HighWatermark(); got != tc.want || la2.CheckpointedHighWatermark() != 8 {
+			t.Errorf("after SetHighWatermark(%d): %d (checkpointed %d), want %d", tc.set, got, la2.CheckpointedHighWatermark(), tc.want)
+		}
 	}
 }
 
