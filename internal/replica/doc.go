@@ -49,6 +49,14 @@
 // the page cache and the HW follows the log end at once. The HW never moves back on a
 // leader. The last stable offset equals the HW until transactions exist.
 //
+// A replica taking over a log starts its HW where storage's replication-offset-checkpoint
+// left it (storage.Log.HighWatermark: written every
+// replica.high.watermark.checkpoint.interval.ms and at Close, clamped to the log; or the
+// last HW a replica gave the log since it was opened), clamped under group commit to the
+// durable offset, as Kafka's Partition does. So after a restart consumers read up to the
+// old HW at once, and a leader whose ISR lags answers ListOffsets with OFFSET_NOT_AVAILABLE
+// while its HW is below the start of its epoch, as Kafka's does.
+//
 // # Waiting for data
 //
 // A Waiter is registered on the partitions of one fetch; a partition wakes its waiters when
@@ -88,9 +96,6 @@
 //     leader; Sluice's cache records it with the epoch's first append (storage learns epochs
 //     from the batches it writes). OffsetForLeaderEpoch and diverging-epoch checks answer as
 //     Kafka's cache would by using the offset where the epoch began.
-//   - There is no high-watermark checkpoint (replication-offset-checkpoint) yet: a replica
-//     opened with followers in its ISR starts its HW at the log start offset until they
-//     fetch. Single-replica partitions compute it at once.
 //   - Group commit (above) is Sluice's; with policy none the behaviour is Kafka's.
 //   - A duplicate produce reports a log append time only on LogAppendTime topics (Kafka
 //     reports the original batch's max timestamp on every topic).
