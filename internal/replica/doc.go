@@ -57,6 +57,17 @@
 // old HW at once, and a leader whose ISR lags answers ListOffsets with OFFSET_NOT_AVAILABLE
 // while its HW is below the start of its epoch, as Kafka's does.
 //
+// # Leader epochs
+//
+// A new leadership (MakeLeader with a newer leader epoch) records its epoch in the log's
+// leader-epoch cache at the log end (storage.Log.AssignEpoch), as Kafka's makeLeader does,
+// so OffsetForLeaderEpoch and a follower fetch's diverging-epoch check read the cache alone,
+// before anything is written in the epoch. An election older than the log's newest epoch
+// (a metadata delta replayed after the log saw a newer one) fails with ErrStaleLeaderEpoch
+// and changes nothing; Kafka's cache would drop its newer entries instead. The offset where
+// the leadership began is also kept in the partition state for ListOffsets
+// (OFFSET_NOT_AVAILABLE), as Kafka keeps it.
+//
 // # Waiting for data
 //
 // A Waiter is registered on the partitions of one fetch; a partition wakes its waiters when
@@ -92,10 +103,6 @@
 //
 // # Differences from Kafka
 //
-//   - Kafka writes a new leader epoch to the leader-epoch cache when the broker becomes
-//     leader; Sluice's cache records it with the epoch's first append (storage learns epochs
-//     from the batches it writes). OffsetForLeaderEpoch and diverging-epoch checks answer as
-//     Kafka's cache would by using the offset where the epoch began.
 //   - Group commit (above) is Sluice's; with policy none the behaviour is Kafka's.
 //   - A duplicate produce reports a log append time only on LogAppendTime topics (Kafka
 //     reports the original batch's max timestamp on every topic).

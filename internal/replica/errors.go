@@ -94,7 +94,9 @@ var (
 	ErrStorage = errors.New("replica: storage error")
 
 	// ErrStaleLeaderEpoch: MakeLeader/MakeFollower with an older leader epoch than the
-	// partition has (a replayed metadata delta). Not a wire error: the node assembly logs it.
+	// partition has, or MakeLeader with an older one than the log's epoch cache holds (then
+	// it also wraps storage.ErrStaleLeaderEpoch): a replayed metadata delta. Nothing changed.
+	// Not a wire error: the node assembly logs it.
 	ErrStaleLeaderEpoch = errors.New("replica: leader epoch older than the current one")
 	// ErrNotFollower: a replication append to a partition this broker leads. Not a wire error.
 	ErrNotFollower = errors.New("replica: not a follower of the partition")

@@ -142,10 +142,11 @@ func (m *Manager) Partitions() []*Partition {
 
 // MakeLeader makes this broker the leader of tp in st.LeaderEpoch, creating or opening its
 // log on first use (cfg.Log applies to a log created here). A newer leader epoch starts a
-// new leadership: the epoch begins at the current log end offset (the leader-epoch cache
-// records it with the epoch's first append) and every follower's position is forgotten until
-// it fetches. The same epoch with a newer partition epoch only updates replicas and ISR. An
-// older leader epoch is ErrStaleLeaderEpoch and changes nothing.
+// new leadership: the epoch begins at the current log end offset, which the log's
+// leader-epoch cache records at once (storage.Log.AssignEpoch), and every follower's position
+// is forgotten until it fetches. The same epoch with a newer partition epoch only updates
+// replicas and ISR. An older leader epoch than the partition's or than the log's newest is
+// ErrStaleLeaderEpoch and changes nothing.
 func (m *Manager) MakeLeader(ctx context.Context, tp TopicPartition, topicID storage.TopicID, st PartitionState, cfg Config) (*Partition, error) {
 	return m.makeReplica(ctx, tp, topicID, st, cfg, roleLeader)
 }

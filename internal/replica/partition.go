@@ -1,6 +1,7 @@
 package replica
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -23,8 +24,9 @@ type replicaState struct {
 	role role
 	PartitionState
 	// epochStartOffset is the log end offset when this broker became leader in LeaderEpoch:
-	// the first offset of the epoch (Kafka writes it to the epoch cache at once; Sluice's
-	// cache learns it from the epoch's first append, see endOffsetForEpoch).
+	// the first offset of the epoch, which the log's epoch cache also records (AssignEpoch).
+	// It is kept here, as Kafka's Partition keeps leaderEpochStartOffsetOpt, for ListOffsets:
+	// the cache entry can move with the log start, the start of the leadership cannot.
 	epochStartOffset int64
 	// followers has an entry per replica other than this broker (leader only). The map is
 	// never changed after publication; the entries' fields are atomic.
@@ -162,7 +164,15 @@ func (p *Partition) transition(r role, st PartitionState) error {
 			}
 			next.epochStartOffset = cur.epochStartOffset
 		} else {
+			// A new leadership starts its epoch at the log end, in the log's epoch cache
+			// too, as Kafka's makeLeader does: OffsetForLeaderEpoch and diverging-epoch
+			// answers then come from the cache alone, even before the epoch's first append.
+			// No append is in flight (they hold stateMu shared), so the log end is stable.
 			next.epochStartOffset = p.log.LogEndOffset()
+			if err := p.log.AssignEpoch(st.LeaderEpoch, next.epochStartOffset); err != nil {
+				p.stateMu.Unlock()
+				return assignEpochError(p.tp, st.LeaderEpoch, err)
+			}
 		}
 		next.followers = make(map[int32]*followerState, len(st.Replicas))
 		for _, id := range st.Replicas {
@@ -186,6 +196,19 @@ func (p *Partition) transition(r role, st PartitionState) error {
 	}
 	p.waiters.wakeAll()
 	return nil
+}
+
+// assignEpochError classifies a failed AssignEpoch at election; nothing changed.
+func assignEpochError(tp TopicPartition, epoch int32, err error) error {
+	switch {
+	case errors.Is(err, storage.ErrStaleLeaderEpoch):
+		// The log holds a newer epoch than the metadata gave (a replayed delta): refuse
+		// rather than let the cache go back.
+		return fmt.Errorf("%w: %s epoch %d: %w", ErrStaleLeaderEpoch, tp, epoch, err)
+	case errors.Is(err, storage.ErrClosed):
+		return fmt.Errorf("%w: %s: %w", ErrClosed, tp, err)
+	}
+	return fmt.Errorf("%w: record leader epoch %d of %s: %w", ErrStorage, epoch, tp, err)
 }
 
 // checkEpoch compares a request's current leader epoch (-1: none) with ours, as Kafka does:

@@ -91,7 +91,7 @@ func (p *Partition) Read(opts ReadOptions) (ReadResult, error) {
 		Region:           storage.Region{FirstOffset: opts.Offset},
 	}
 	if opts.LastFetchedEpoch >= 0 {
-		e := p.endOffsetForEpoch(st, opts.LastFetchedEpoch)
+		e := p.endOffsetForEpoch(opts.LastFetchedEpoch)
 		if e.LeaderEpoch < 0 || e.EndOffset < 0 {
 			return ReadResult{}, fmt.Errorf("%w: no end offset for last fetched epoch %d", ErrOffsetOutOfRange, opts.LastFetchedEpoch)
 		}
@@ -273,35 +273,15 @@ func (p *Partition) maxTimestampOffset() (OffsetResult, bool, error) {
 // requested that this log knows, and the offset where the next epoch starts (the log end
 // for the current epoch). Unknown epochs answer -1, -1 without error, as Kafka does.
 func (p *Partition) EndOffsetForEpoch(currentLeaderEpoch, requested int32) (EpochEndOffset, error) {
-	st, err := p.leaderState(currentLeaderEpoch)
-	if err != nil {
+	if _, err := p.leaderState(currentLeaderEpoch); err != nil {
 		return EpochEndOffset{}, err
 	}
-	return p.endOffsetForEpoch(st, requested), nil
+	return p.endOffsetForEpoch(requested), nil
 }
 
-// endOffsetForEpoch reads the leader-epoch cache. Kafka writes the leader's epoch to the
-// cache when it becomes leader; Sluice's cache learns it from the epoch's first append, so
-// until then the answers Kafka's cache would give are derived from epochStartOffset.
-func (p *Partition) endOffsetForEpoch(st *replicaState, requested int32) EpochEndOffset {
-	if requested < 0 {
-		return EpochEndOffset{LeaderEpoch: -1, EndOffset: -1}
-	}
-	if latest := p.log.LatestEpoch(); st.role == roleLeader && latest < st.LeaderEpoch {
-		switch {
-		case requested == st.LeaderEpoch:
-			return EpochEndOffset{LeaderEpoch: requested, EndOffset: p.log.LogEndOffset()}
-		case requested > st.LeaderEpoch:
-			return EpochEndOffset{LeaderEpoch: -1, EndOffset: -1}
-		case requested >= latest:
-			// The current epoch would be the next entry; the floor is the newest known one.
-			floor := latest
-			if floor < 0 {
-				floor = requested
-			}
-			return EpochEndOffset{LeaderEpoch: floor, EndOffset: st.epochStartOffset}
-		}
-	}
+// endOffsetForEpoch reads the log's leader-epoch cache, which holds the current epoch from
+// the election on (AssignEpoch), as Kafka's does.
+func (p *Partition) endOffsetForEpoch(requested int32) EpochEndOffset {
 	epoch, end := p.log.EndOffsetForEpoch(requested)
 	return EpochEndOffset{LeaderEpoch: epoch, EndOffset: end}
 }

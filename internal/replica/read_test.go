@@ -3,6 +3,7 @@ package replica
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -126,6 +127,26 @@ func TestDivergingEpoch(t *testing.T) {
 	mustAppend(t, p, batch(t, plain(3, ts)), acks1) // epoch 1: 0..2
 	st := PartitionState{LeaderEpoch: 4, PartitionEpoch: 2, Replicas: []int32{self, 2}, ISR: []int32{self}}
 	p = e.leaderWith("t", st, DefaultConfig())
+	// Before anything is written in epoch 4 the leader already knows epoch 1 ends at 3 (the
+	// election recorded epoch 4 at the log end), as Kafka's leader does.
+	for _, tc := range []struct {
+		lastFetched int32
+		offset      int64
+		want        *EpochEndOffset
+	}{
+		{2, 5, &EpochEndOffset{LeaderEpoch: 1, EndOffset: 3}}, // a follower ahead in an epoch this leader never wrote
+		{1, 3, nil},
+		{4, 3, nil},
+	} {
+		res, err := p.Read(ReadOptions{Offset: tc.offset, MaxBytes: 100, CurrentLeaderEpoch: 4, LastFetchedEpoch: tc.lastFetched, ReplicaID: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Region.Release()
+		if (res.DivergingEpoch == nil) != (tc.want == nil) || tc.want != nil && *res.DivergingEpoch != *tc.want {
+			t.Fatalf("last fetched epoch %d at %d: diverging epoch %+v, want %+v", tc.lastFetched, tc.offset, res.DivergingEpoch, tc.want)
+		}
+	}
 	mustAppend(t, p, batch(t, plain(2, ts)), acks1) // epoch 4: 3..4
 	// The follower's log has epoch 2 up to offset 6: the leader never wrote epoch 2, epoch 1
 	// ends at 3.
@@ -390,6 +411,55 @@ func TestEndOffsetForEpoch(t *testing.T) {
 	check(4, EpochEndOffset{-1, -1})
 	if _, err := p.EndOffsetForEpoch(2, 1); !errors.Is(err, ErrFencedLeaderEpoch) {
 		t.Fatalf("stale current epoch: %v", err)
+	}
+}
+
+// TestElectionRecordsEpoch: becoming leader in a new epoch records it in the log's epoch
+// cache at the log end (Kafka's makeLeader), again after a restart dropped the entry of an
+// epoch without data; a follower records nothing; an election older than the log's newest
+// epoch is refused and changes nothing.
+func TestElectionRecordsEpoch(t *testing.T) {
+	e := newEnv(t)
+	ts := e.clock.ms.Load()
+	p := e.leader("t", 1, DefaultConfig())
+	mustAppend(t, p, batch(t, plain(3, ts)), acks1) // epoch 1: 0..2
+	p = e.leader("t", 3, DefaultConfig())
+	if got := fmt.Sprint(p.log.EpochEntries()); got != "[{1 0} {3 3}]" {
+		t.Fatalf("after the election: %s", got)
+	}
+	// The same leadership with a newer partition epoch (an ISR change) records nothing.
+	p = e.leaderWith("t", PartitionState{LeaderEpoch: 3, PartitionEpoch: 9, Replicas: []int32{self}, ISR: []int32{self}}, DefaultConfig())
+	if got := fmt.Sprint(p.log.EpochEntries()); got != "[{1 0} {3 3}]" {
+		t.Fatalf("after an ISR change: %s", got)
+	}
+	// A reopen drops the entry of epoch 3, which has no data (as Kafka's load does); the
+	// leader elected again in epoch 3 records it again.
+	e.reopen()
+	p = e.leader("t", 3, DefaultConfig())
+	if got := fmt.Sprint(p.log.EpochEntries()); got != "[{1 0} {3 3}]" {
+		t.Fatalf("after a restart: %s", got)
+	}
+	mustAppend(t, p, batch(t, plain(2, ts)), acks1) // epoch 3: 3..4
+	e.reopen()
+	// A follower records nothing (its epochs come from the leader's batches).
+	fst := PartitionState{Leader: 2, LeaderEpoch: 5, PartitionEpoch: 5, Replicas: []int32{self, 2}, ISR: []int32{self, 2}}
+	if _, err := e.m.MakeFollower(context.Background(), tpOf("t"), testTopicID, fst, DefaultConfig()); err != nil {
+		t.Fatal(err)
+	}
+	e.reopen()
+	// The restarted replica has no state; an election in epoch 2 comes from an older
+	// metadata delta than the log's epoch 3.
+	_, err := e.m.MakeLeader(context.Background(), tpOf("t"), testTopicID, PartitionState{LeaderEpoch: 2, Replicas: []int32{self}, ISR: []int32{self}}, DefaultConfig())
+	if !errors.Is(err, ErrStaleLeaderEpoch) || !errors.Is(err, storage.ErrStaleLeaderEpoch) {
+		t.Fatalf("stale election: %v", err)
+	}
+	p, _ = e.m.Partition(tpOf("t"))
+	if p.IsLeader() || fmt.Sprint(p.log.EpochEntries()) != "[{1 0} {3 3}]" {
+		t.Fatalf("a refused election changed the partition: leader %v, epochs %v", p.IsLeader(), p.log.EpochEntries())
+	}
+	p = e.leader("t", 6, DefaultConfig())
+	if got := fmt.Sprint(p.log.EpochEntries()); got != "[{1 0} {3 3} {6 5}]" {
+		t.Fatalf("after a newer election: %s", got)
 	}
 }
 
