@@ -36,7 +36,8 @@ var (
 //
 // Not mapped on purpose (they never reach a client; if one does, it is logged and answered
 // UNKNOWN_SERVER_ERROR): replica.ErrStaleLeaderEpoch, ErrNotFollower, ErrTooManyWaiters;
-// storage.ErrInvalidOffset, ErrLogExists; metadata's errors. Handler authors add entries
+// storage.ErrInvalidOffset, ErrLogExists, ErrStaleLeaderEpoch (replica wraps it in its
+// own at elections); metadata's errors. Handler authors add entries
 // here for new sentinels (group and txn coordinators answer in kerr values already).
 var errorTable = []struct {
 	err  error
