@@ -29,6 +29,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	root := newRootCmd(stdout, stderr)
 	root.SetArgs(args)
 	err := root.Execute()
+	finishProfiling()
 	if err == nil {
 		return exitOK
 	}
@@ -56,6 +57,7 @@ single-node cluster (broker and controller) on localhost:9092 with its data in .
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newServeCmd(), newVersionCmd())
+	root.AddCommand(newServeCmd(), newVersionCmd(), newBenchCmd())
+	addProfiling(root)
 	return root
 }
