@@ -6,11 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/sluicehq/sluice/internal/record"
 	"github.com/sluicehq/sluice/internal/storage"
@@ -707,5 +710,86 @@ func TestAppendAllocations(t *testing.T) {
 	a1, a500 := measure(small), measure(large)
 	if a500 > a1 {
 		t.Fatalf("%v allocations for 500 records, %v for 1: allocation per record", a500, a1)
+	}
+}
+
+// gateFS holds every File.Sync, once armed, until want of them run at once, and records the
+// most that ever ran together: a deterministic test of how many partitions the background
+// flusher syncs in parallel.
+type gateFS struct {
+	storage.FS
+	want   int32
+	armed  atomic.Bool
+	active atomic.Int32
+	most   atomic.Int32
+	gate   chan struct{}
+	once   sync.Once
+}
+
+func (g *gateFS) OpenFile(name string, flag int, perm fs.FileMode) (storage.File, error) {
+	f, err := g.FS.OpenFile(name, flag, perm)
+	if err != nil {
+		return nil, err
+	}
+	return &gateFile{File: f, g: g}, nil
+}
+
+type gateFile struct {
+	storage.File
+	g *gateFS
+}
+
+func (f *gateFile) Sync() error {
+	g := f.g
+	if !g.armed.Load() {
+		return f.File.Sync()
+	}
+	n := g.active.Add(1)
+	defer g.active.Add(-1)
+	for m := g.most.Load(); n > m && !g.most.CompareAndSwap(m, n); m = g.most.Load() {
+	}
+	if n >= g.want {
+		g.once.Do(func() { close(g.gate) })
+	}
+	select {
+	case <-g.gate:
+	case <-time.After(10 * time.Second): // the flusher is serial: the test fails on most
+	}
+	return f.File.Sync()
+}
+
+// TestBackgroundFlushInParallel: under group commit the flusher makes acks=0 appends durable
+// (and visible) on FlushThreads partitions at once, never more.
+func TestBackgroundFlushInParallel(t *testing.T) {
+	const threads = 3
+	g := &gateFS{FS: storage.NewMemFS(), want: threads, gate: make(chan struct{})}
+	e := newEnv(t, withFS(g), withFlushThreads(threads))
+	// Runs before the env's cleanup: a failed test must not leave syncs held.
+	t.Cleanup(func() { g.once.Do(func() { close(g.gate) }) })
+	var ps []*Partition
+	for i := 0; i < 2*threads; i++ {
+		ps = append(ps, e.leader(fmt.Sprintf("t%d", i), 0, DefaultConfig()))
+	}
+	g.armed.Store(true)
+	for _, p := range ps {
+		mustAppend(t, p, batch(t, plain(1, e.clock.ms.Load())), AppendOptions{RequiredAcks: 0, SingleBatch: true})
+	}
+	for _, p := range ps {
+		w := e.m.NewWaiter()
+		if err := w.Watch(p); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), testWait)
+		for p.HighWatermark() < 1 && ctx.Err() == nil {
+			w.Wait(ctx)
+		}
+		cancel()
+		w.Close()
+		if p.HighWatermark() != 1 {
+			t.Fatalf("%s: high watermark %d, want 1", p.TopicPartition(), p.HighWatermark())
+		}
+	}
+	if got := g.most.Load(); got != threads {
+		t.Fatalf("%d partitions synced at once, want %d", got, threads)
 	}
 }

@@ -92,8 +92,10 @@
 //
 // # Goroutines
 //
-// Under group commit the Manager runs one goroutine, the flusher; Close stops it and waits.
-// Everything else runs in the callers' goroutines.
+// Under group commit the Manager runs the flusher: FlushThreads workers (default 4) taking
+// partitions from one queue, so that partitions are synced several at a time and a slow one
+// does not hold the others back; Close stops them and waits. Everything else runs in the
+// callers' goroutines.
 //
 // # Memory
 //

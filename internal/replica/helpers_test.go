@@ -52,6 +52,7 @@ type envOption func(*env)
 func withPolicy(p FlushPolicy) envOption { return func(e *env) { e.opts.FlushPolicy = p } }
 func withFS(fs storage.FS) envOption     { return func(e *env) { e.fs = fs } }
 func withDir(dir string) envOption       { return func(e *env) { e.dir = dir } }
+func withFlushThreads(n int) envOption   { return func(e *env) { e.opts.FlushThreads = n } }
 func withMaxWaiters(n int64) envOption {
 	return func(e *env) { e.opts.MaxWaiterRegistrations = n }
 }

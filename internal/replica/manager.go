@@ -36,6 +36,10 @@ type ManagerOptions struct {
 	// inside stored batches through storage, bounded by storage's own
 	// ManagerOptions.MaxDecompressedBatchBytes (give both the same value).
 	MaxDecompressedBatchBytes int
+	// FlushThreads bounds how many partitions the background flusher (group commit only)
+	// syncs at once: appends nobody waits for become durable, and visible, this many
+	// partitions at a time (default 4). Sluice's own; Kafka has no group commit.
+	FlushThreads int
 }
 
 func (o *ManagerOptions) ensureDefaults() {
@@ -53,6 +57,9 @@ func (o *ManagerOptions) ensureDefaults() {
 	}
 	if o.MaxDecompressedBatchBytes <= 0 {
 		o.MaxDecompressedBatchBytes = 256 << 20
+	}
+	if o.FlushThreads <= 0 {
+		o.FlushThreads = 4
 	}
 }
 
@@ -81,8 +88,8 @@ type Manager struct {
 	wg      sync.WaitGroup
 }
 
-// NewManager returns a Manager over opts.Storage. Under FlushGroupCommit it starts one
-// goroutine (the flusher, see Partition.Append) that Close stops.
+// NewManager returns a Manager over opts.Storage. Under FlushGroupCommit it starts
+// opts.FlushThreads goroutines (the flusher, see Partition.Append) that Close stops.
 func NewManager(opts ManagerOptions) (*Manager, error) {
 	if opts.Storage == nil {
 		return nil, errors.New("replica: ManagerOptions.Storage is required")
@@ -105,11 +112,13 @@ func NewManager(opts ManagerOptions) (*Manager, error) {
 	if m.groupCommit {
 		ctx, cancel := context.WithCancel(context.Background())
 		m.flusher.cancel = cancel
-		m.wg.Add(1)
-		go func() {
-			defer m.wg.Done()
-			m.runFlusher(ctx)
-		}()
+		for i := 0; i < opts.FlushThreads; i++ {
+			m.wg.Add(1)
+			go func() {
+				defer m.wg.Done()
+				m.runFlusher(ctx)
+			}()
+		}
 	}
 	return m, nil
 }
@@ -289,7 +298,7 @@ func (m *Manager) Close(context.Context) error {
 	for _, p := range parts {
 		p.transition(roleRemoved, PartitionState{})
 	}
-	// The flusher stops at once, or after the one sync round it may be running.
+	// The flusher stops at once, or after the sync rounds it may be running.
 	m.wg.Wait()
 	return nil
 }
@@ -297,7 +306,8 @@ func (m *Manager) Close(context.Context) error {
 // flusher makes group-commit appends durable when no producer waits for them (acks=0, or a
 // producer whose wait ended early), so that the high watermark, and consumers, reach them.
 // Its queue holds each partition at most once (Partition.flushQueued), so it is bounded by the
-// number of partitions.
+// number of partitions; FlushThreads workers take partitions from it, so that one slow
+// partition's fsync does not hold the others back and fsyncs of different files overlap.
 type flusher struct {
 	signal chan struct{} // capacity 1: set when the queue becomes non-empty
 	cancel context.CancelFunc
@@ -320,30 +330,43 @@ func (m *Manager) queueFlush(p *Partition) {
 	}
 }
 
+// runFlusher is one flusher worker: it takes one partition at a time from the queue.
 func (m *Manager) runFlusher(ctx context.Context) {
 	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-m.flusher.signal:
-		}
 		m.flusher.mu.Lock()
-		queue := m.flusher.mu.queue
-		m.flusher.mu.queue = nil
-		m.flusher.mu.Unlock()
-		for _, p := range queue {
-			// Cleared before the sync: an append made during it queues the partition again.
-			p.flushQueued.Store(false)
-			if err := p.log.WaitDurable(ctx, p.log.LogEndOffset()); err != nil {
-				if ctx.Err() != nil {
-					return
+		var p *Partition
+		if n := len(m.flusher.mu.queue); n > 0 {
+			p = m.flusher.mu.queue[0]
+			m.flusher.mu.queue[0] = nil
+			m.flusher.mu.queue = m.flusher.mu.queue[1:]
+			if n > 1 {
+				// More queued: make sure a worker (maybe this one) looks again.
+				select {
+				case m.flusher.signal <- struct{}{}:
+				default:
 				}
-				if !errors.Is(err, storage.ErrClosed) {
-					m.logger.Warn("background flush failed", "partition", p.tp.String(), "err", err)
-				}
-				continue
 			}
-			p.advanceHighWatermark()
 		}
+		m.flusher.mu.Unlock()
+		if p == nil {
+			select {
+			case <-ctx.Done():
+				return
+			case <-m.flusher.signal:
+			}
+			continue
+		}
+		// Cleared before the sync: an append made during it queues the partition again.
+		p.flushQueued.Store(false)
+		if err := p.log.WaitDurable(ctx, p.log.LogEndOffset()); err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			if !errors.Is(err, storage.ErrClosed) {
+				m.logger.Warn("background flush failed", "partition", p.tp.String(), "err", err)
+			}
+			continue
+		}
+		p.advanceHighWatermark()
 	}
 }
