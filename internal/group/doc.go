@@ -1,4 +1,91 @@
-// Package group is the group coordinator: the classic consumer group protocol and KIP-848,
-// committed offsets, and their persistence in __consumer_offsets using Kafka's own record
-// schemas. Each group is a single-owner state machine.
+// Package group is the group coordinator: the classic consumer group protocol (JoinGroup,
+// SyncGroup, Heartbeat, LeaveGroup), committed offsets (OffsetCommit, OffsetFetch,
+// OffsetDelete), group administration (ListGroups, DescribeGroups, DeleteGroups), and their
+// persistence in __consumer_offsets with Kafka's own record schemas
+// (internal/protocol/grouprecord). KIP-848's consumer protocol builds on the same machinery
+// (see "Extending" below).
+//
+// # Placement
+//
+// The coordinator of group G is the leader of __consumer_offsets partition
+// abs(javaHashCode(G)) % partitions (hash.go), as in Kafka, so tools that compute
+// coordinators agree. The node's metadata subscriber calls Elect when this broker becomes
+// leader of such a partition and Resign when it stops (a follower, removed, deleted);
+// requests for groups of other partitions answer NOT_COORDINATOR.
+//
+// # Shards: one single-owner loop per partition
+//
+// Each led partition is a shard (shard.go): one goroutine owns every group and offset of
+// the partition and runs operations one at a time, in submission order, so the state needs
+// no lock. A request handler submits a closure to the shard's bounded inbox (do / doOn) and
+// waits for its reply, its context, or the shard's end (then NOT_COORDINATOR). A closure
+// may reply later: a parked JoinGroup replies when the join phase ends, a SyncGroup when
+// the leader's assignment is committed. Timers (session expiry, join and sync phases,
+// write timeouts, the periodic expiration) live in a per-shard deadline heap keyed so that
+// rescheduling replaces (timer.go); the loop sleeps on one time.Timer. A second goroutine
+// per shard (watchHW) only signals the loop when the partition's high watermark advances.
+//
+// # Writes
+//
+// An operation that changes persistent state hands records to shard.write with a
+// completion. The records of the operations run in one loop round (up to 256, 512 KiB) go
+// into one batch, appended with Partition.Append (OriginCoordinator, acks=0: it returns
+// once the batch is in the log). The completions run on the loop when the high watermark
+// passes the batch: the commit point acks=all waits for (replicated to the ISR and, under
+// group commit, fsynced). Until then the state they change is not visible: OffsetFetch
+// sees an offset only once committed, a group turns Stable only once its assignment is.
+// A batch not committed within offsets.commit.timeout.ms fails its operations with
+// COORDINATOR_NOT_AVAILABLE; a failed append answers NOT_COORDINATOR (not the leader, a
+// storage error), COORDINATOR_NOT_AVAILABLE or UNKNOWN_SERVER_ERROR as Kafka maps them.
+// Writes are pipelined: later rounds append while earlier ones sync.
+//
+// Records: OffsetCommitKey (key version 1) / OffsetCommitValue v3 (v1 with an explicit
+// expire timestamp), GroupMetadataKey (2) / GroupMetadataValue v3, tombstones (null
+// values) for deleted offsets and groups. A classic group's GroupMetadata record is written
+// when a rebalance completes (the leader's SyncGroup), when it becomes empty, and when a
+// static member is replaced without a rebalance.
+//
+// # Load and unload
+//
+// A new shard first reads its partition from the log start to the log end (ReadLogEnd,
+// 4 MiB reads) and replays every record (load.go): offsets into the offset store, the last
+// GroupMetadata of each group into a classic group (Stable with its members, or Empty),
+// tombstones removing. Requests meanwhile get COORDINATOR_LOAD_IN_PROGRESS (Heartbeat gets
+// NONE, as Kafka). Then members' sessions start and the loop serves. Unloading cancels the
+// shard: queued and parked requests answer NOT_COORDINATOR; nothing is written.
+//
+// # Invariants
+//
+//   - Only a shard's loop reads or writes its groups, offsets, timers and batch.
+//   - The offset store equals the replay of the partition's committed records: commits are
+//     applied in log order by completions, or removed at once by expiration (whose
+//     tombstones, if lost, expire the same offsets at the next load).
+//   - Every reply function is called at most once; every parked request is answered by its
+//     operation, by a later rebalance, or by the shard's end.
+//   - Bounds: a shard's inbox (1024 operations), batches in flight (4096), timers (one per
+//     member, group and write in flight); groups and offsets are bounded by the log, which
+//     expiration and compaction keep small.
+//
+// # Extending: KIP-848 consumer groups
+//
+// A group is of one protocol type: the shard's map holds the group interface (group.go),
+// implemented by *classicGroup; a consumer group type implements it too (offset commit
+// and fetch validation with member epochs, OffsetDelete/DeleteGroups rules, describe,
+// tombstones, expiry). ConsumerGroupHeartbeat runs on the group's shard with do(), writes
+// its records (key versions 3–8, grouprecord) with shard.write and schedules its session
+// and rebalance timeouts with shard.schedule; shard.replay gets a case for those keys, and
+// onLoaded starts the loaded members' sessions. The offset store, expiration, ListGroups
+// and DeleteGroups already work on any group.
+//
+// # Imports
+//
+// group imports replica (the partition it writes and reads), record (batches), the
+// generated grouprecord schemas and, as DESIGN §4 allows coordinators, the request and
+// response types of internal/protocol/message and the kerr codes. It must not import net,
+// server, node, metadata or config: the node assembly passes partitions and settings in.
+//
+// # Locks
+//
+// Coordinator.mu guards the shard map only; it is never held while calling into a shard
+// or waiting for one. Shard state has no lock (single owner).
 package group
