@@ -12,9 +12,9 @@ import (
 // Handlers read them as s.opts.Deps.X.
 //
 // The fields every handler group shares live here; DataDeps (deps_data.go: Produce, Fetch and
-// the other partition-data APIs) and AdminDeps (deps_admin.go: Metadata, topic and config
-// administration) hold what only their group uses, so each group's files can grow without
-// touching the other's.
+// the other partition-data APIs), AdminDeps (deps_admin.go: Metadata, topic and config
+// administration) and GroupDeps (deps_group.go: the group coordinator's APIs) hold what only
+// their group uses, so each group's files can grow without touching the others'.
 type Deps struct {
 	// Features supplies the KIP-584 feature information ApiVersions reports; nil reports no
 	// supported features and an unknown finalized epoch (-1).
@@ -30,6 +30,7 @@ type Deps struct {
 
 	DataDeps
 	AdminDeps
+	GroupDeps
 }
 
 // Features reports the feature versions this node supports and the cluster has finalized
