@@ -14,6 +14,7 @@ func (n *Node) serverDeps() server.Deps {
 		d.Metadata = n.fsm
 		d.Replicas = n.replicas
 		d.ProducerIDs = n.pids
+		d.Groups = n.groups
 		d.LogDir = n.static.LogDirs[0]
 		// Admin changes answer once this broker has acted on them (replicas made, configs
 		// applied), not just once the image shows them.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/sluicehq/sluice/internal/config"
 	"github.com/sluicehq/sluice/internal/controller"
+	"github.com/sluicehq/sluice/internal/group"
 	"github.com/sluicehq/sluice/internal/metadata"
 	"github.com/sluicehq/sluice/internal/quorum"
 	"github.com/sluicehq/sluice/internal/replica"
@@ -65,6 +66,7 @@ type Node struct {
 	storage  *storage.Manager
 	replicas *replica.Manager
 	pids     *txn.ProducerIDs
+	groups   *group.Coordinator // the group coordinator (groups.go); nil on a controller-only node
 	srv      *server.Server
 	life     *lifecycle // broker registration and heartbeats; nil on a controller-only node
 	subs     *subscriber
@@ -271,6 +273,10 @@ func (n *Node) startBroker(ctx context.Context, cfg *config.Broker) error {
 		return fmt.Errorf("%w: producer ids: %w", ErrStartup, err)
 	}
 
+	if err := n.startGroups(cfg); err != nil {
+		return err
+	}
+
 	n.subs = newSubscriber(n)
 	n.unsub = n.fsm.Subscribe(n.subs.apply)
 
@@ -379,6 +385,10 @@ func (n *Node) shutdown(ctx context.Context) error {
 	}
 	if n.pids != nil {
 		n.pids.Close()
+	}
+	// The group coordinator unloads before the replicas it writes close.
+	if n.groups != nil {
+		n.groups.Close()
 	}
 	// 3. Replicas, then the logs: Manager.Close flushes, writes checkpoints and the
 	// clean-shutdown marker, so the next start needs no recovery.

@@ -107,6 +107,8 @@ func (s *subscriber) apply(prev, next *metadata.Image, d *metadata.Delta) {
 	}
 	cfg := s.n.cfg.Load()
 
+	s.coordinateTopics(next, d) // groups.go
+
 	// Deletions first: a topic deleted and re-created under the same name within one
 	// coalesced delta must lose its old log before the new one is made.
 	for _, t := range d.DeletedTopics {
@@ -132,6 +134,7 @@ func (s *subscriber) apply(prev, next *metadata.Image, d *metadata.Delta) {
 		if !slices.Contains(p.Replicas, s.self) {
 			if was, ok := prev.TopicByID(ref.TopicID); ok {
 				if wp := was.Partition(ref.Partition); wp != nil && slices.Contains(wp.Replicas, s.self) {
+					s.coordinate(tp, -1, nil, false)
 					if err := s.n.replicas.Remove(ctx, tp, true); err != nil && !errors.Is(err, replica.ErrUnknownPartition) {
 						log.Error("removing a replica moved away", slog.String("partition", tp.String()), slog.Any("err", err))
 					}
@@ -147,14 +150,16 @@ func (s *subscriber) apply(prev, next *metadata.Image, d *metadata.Delta) {
 			Leader: p.Leader, LeaderEpoch: p.LeaderEpoch, PartitionEpoch: p.PartitionEpoch,
 			Replicas: p.Replicas, ISR: p.ISR,
 		}
+		var part *replica.Partition
 		if p.Leader == s.self {
-			_, err = s.n.replicas.MakeLeader(ctx, tp, storage.TopicID(t.ID), st, rc)
+			part, err = s.n.replicas.MakeLeader(ctx, tp, storage.TopicID(t.ID), st, rc)
 		} else {
-			_, err = s.n.replicas.MakeFollower(ctx, tp, storage.TopicID(t.ID), st, rc)
+			part, err = s.n.replicas.MakeFollower(ctx, tp, storage.TopicID(t.ID), st, rc)
 		}
 		switch {
 		case err == nil:
 			remade[tp] = true
+			s.coordinate(tp, p.LeaderEpoch, part, p.Leader == s.self)
 		case errors.Is(err, replica.ErrStaleLeaderEpoch):
 			log.Debug("stale partition state ignored", slog.String("partition", tp.String()), slog.Any("err", err))
 		case errors.Is(err, replica.ErrClosed), ctx.Err() != nil:
