@@ -8,10 +8,13 @@
 #   ROUNDS=3 RECORDS=100000 bench/compare.sh
 #   PROFILE=1 bench/compare.sh             # also a CPU profile of every Sluice process
 #
-# For each workload it reads the broker's CPU time (per-thread schedstat, and utime+stime from
-# /proc/PID/stat as a cross-check) before and after, and its resident memory (VmRSS) after; VmHWM (peak RSS) when the broker stops.
+# For each workload it reads the broker's CPU time (utime and stime, /proc/PID/stat) before
+# and after, and its resident memory (VmRSS) after; VmHWM (peak RSS) when the broker stops.
 # Each round also times a plain sequential write of the same volume (dd, 1 MiB writes),
 # into the page cache and with fdatasync, as the bound a broker's write path approaches.
+# Workloads: produce 1 KiB records to 1 and 8 partitions with acks=all and acks=1, consume
+# the acks=all topics back from the page cache, e2e latency at LAT_RATE records/s, and
+# `grow` (4× the volume into one more partition) to see whether RSS stays flat.
 # Results: $OUT/results.jsonl (one object per measurement), the table: $OUT/table.md.
 #
 # The binaries are built from the committed HEAD (git archive), not the work tree, so that
@@ -26,6 +29,8 @@ SIZE=${SIZE:-1024}
 VARIANTS=${VARIANTS:-"sluice-gc sluice-none kfake kfake-sync sluice-gc-nosendfile"}
 PORT=${PORT:-19092}   # client port; Sluice's controller listener takes PORT+1
 DATA=${DATA:-$OUT/data} # on the disk under test, not tmpfs
+LAT_RATE=${LAT_RATE:-20000}   # the latency workload: e2e at a rate well below saturation
+LAT_RECORDS=${LAT_RECORDS:-60000}
 
 mkdir -p "$OUT/bin" "$OUT/logs" "$OUT/prof"
 rm -f "$OUT/results.jsonl"
@@ -54,11 +59,9 @@ fi
 } >"$OUT/meta.txt"
 
 bpid=""
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$bpid/stat"; }
-# cpu_ns sums the on-CPU time of every thread (schedstat, nanoseconds): utime+stime counts
-# 10 ms ticks, too coarse for a consume run that costs a tenth of a second. Go threads do
-# not exit, so the sum over live threads is the process's total.
-cpu_ns() { cat /proc/"$bpid"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%d", s}'; }
+# CPU time in clock ticks (10 ms): user and system, /proc/PID/stat fields 14 and 15. These
+# include threads that have exited; summing per-thread schedstat does not.
+cpu_ticks() { awk '{print $14, $15}' "/proc/$bpid/stat"; }
 status_kb() { awk -v k="$1:" '$1 == k {print $2}' "/proc/$bpid/status"; }
 emit() { echo "$1" >>"$OUT/results.jsonl"; }
 
@@ -112,23 +115,23 @@ workload_args() {
 	p8-one) echo produce --topic t-p8-one --partitions 8 --acks 1 "${n[@]}" ;;
 	c-p1) echo consume --topic t-p1-all ;;
 	c-p8) echo consume --topic t-p8-all ;;
+	lat) echo e2e --topic t-lat --partitions 1 --acks all -n "$LAT_RECORDS" --rate "$LAT_RATE" -s "$SIZE" ;;
+	grow) echo produce --topic t-grow --partitions 1 --acks all -n $((RECORDS * 4)) -s "$SIZE" ;;
 	esac
 }
 
 run_workload() {
 	local v=$1 r=$2 w=$3
 	sync # every workload starts with no dirty pages left by the one before
-	local c0 c1 n0 n1 summary
-	c0=$(cpu_ticks)
-	n0=$(cpu_ns)
+	local u0 s0 u1 s1 summary
+	read -r u0 s0 < <(cpu_ticks)
 	# shellcheck disable=SC2046
 	if ! summary=$("$OUT/bin/sluice" bench -b "$addr" $(workload_args "$w") --json --timeout 10m 2>>"$OUT/logs/$v-$r.client.log"); then
 		echo "round $r $v $w: the client failed (see $OUT/logs/$v-$r.client.log)" >&2
 	fi
-	c1=$(cpu_ticks)
-	n1=$(cpu_ns)
+	read -r u1 s1 < <(cpu_ticks)
 	[[ -z $summary ]] && summary=null
-	emit "{\"round\":$r,\"variant\":\"$v\",\"workload\":\"$w\",\"cpu_ticks\":$((c1 - c0)),\"cpu_ns\":$((n1 - n0)),\"clk_tck\":$(getconf CLK_TCK),\"rss_kb\":$(status_kb VmRSS),\"summary\":$summary}"
+	emit "{\"round\":$r,\"variant\":\"$v\",\"workload\":\"$w\",\"cpu_ticks\":$((u1 - u0 + s1 - s0)),\"user_ticks\":$((u1 - u0)),\"clk_tck\":$(getconf CLK_TCK),\"rss_kb\":$(status_kb VmRSS),\"summary\":$summary}"
 }
 
 # dd_ref ROUND: a plain sequential write of the same volume, page cache and fdatasync'ed.
@@ -162,7 +165,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		if [[ $v == *-nosendfile ]]; then
 			ws="p1-all p8-all c-p1 c-p8" # produce only fills the topics here
 		else
-			ws="p1-all p1-one p8-all p8-one c-p1 c-p8"
+			ws="p1-all p1-one p8-all p8-one c-p1 c-p8 lat ${GROW-grow}" # grow: is RSS flat as the log grows?
 		fi
 		for w in $ws; do
 			run_workload "$v" "$r" "$w"

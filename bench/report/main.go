@@ -23,6 +23,7 @@ type latency struct {
 }
 
 type summary struct {
+	E2ELatency     *latency `json:"e2e_latency_ms"`
 	Records        int64    `json:"records"`
 	Bytes          int64    `json:"bytes"`
 	Errors         int64    `json:"errors"`
@@ -36,7 +37,7 @@ type result struct {
 	Variant  string   `json:"variant"`
 	Workload string   `json:"workload"`
 	CPUTicks int64    `json:"cpu_ticks"`
-	CPUNs    int64    `json:"cpu_ns"`
+	UserTick int64    `json:"user_ticks"`
 	ClkTck   int64    `json:"clk_tck"`
 	RSSKB    int64    `json:"rss_kb"`
 	HWMKB    int64    `json:"hwm_kb"`
@@ -46,14 +47,12 @@ type result struct {
 	Summary  *summary `json:"summary"`
 }
 
-// cpuSec is the broker's CPU time during the workload: schedstat nanoseconds when present,
-// else utime+stime ticks.
-func (r result) cpuSec() float64 {
-	if r.CPUNs > 0 {
-		return float64(r.CPUNs) / 1e9
-	}
-	return float64(r.CPUTicks) / float64(max(r.ClkTck, 1))
-}
+// cpuSec is the broker's CPU time (user and system) during the workload.
+func (r result) cpuSec() float64 { return float64(r.CPUTicks) / float64(max(r.ClkTck, 1)) }
+
+// userSec is the user-space part: the broker's own code, without the kernel's cost of the
+// page cache and the sockets.
+func (r result) userSec() float64 { return float64(r.UserTick) / float64(max(r.ClkTck, 1)) }
 
 type key struct{ variant, workload string }
 
@@ -112,20 +111,23 @@ func main() {
 
 	fmt.Println("Produce (1 KiB records, one `sluice bench produce` client):")
 	fmt.Println()
-	fmt.Println("| workload | broker | records/s | MB/s | p50 ms | p99 ms | broker CPU s / M records | RSS after, MB |")
-	fmt.Println("| --- | --- | --- | --- | --- | --- | --- | --- |")
+	fmt.Println("| workload | broker | records/s | MB/s | p50 ms | p99 ms | broker CPU s / M records | of which user | RSS after, MB |")
+	fmt.Println("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 	for _, w := range []string{"p1-all", "p1-one", "p8-all", "p8-one"} {
 		for _, v := range variants {
 			if len(by[key{v, w}]) == 0 || strings.HasSuffix(v, "-nosendfile") {
 				continue
 			}
-			fmt.Printf("| %s | %s | %s | %s | %s | %s | %s | %s |\n", w, v,
+			fmt.Printf("| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", w, v,
 				spread(stat(v, w, func(r result) (float64, bool) { return r.Summary.RecordsPerSec, ok(r) }), "%.0f"),
 				med(stat(v, w, func(r result) (float64, bool) { return r.Summary.MBPerSec, ok(r) }), "%.0f"),
 				med(stat(v, w, func(r result) (float64, bool) { return r.Summary.ProduceLatency.P50, ok(r) }), "%.1f"),
 				med(stat(v, w, func(r result) (float64, bool) { return r.Summary.ProduceLatency.P99, ok(r) }), "%.1f"),
 				spread(stat(v, w, func(r result) (float64, bool) {
 					return r.cpuSec() / float64(r.Summary.Records) * 1e6, ok(r)
+				}), "%.2f"),
+				med(stat(v, w, func(r result) (float64, bool) {
+					return r.userSec() / float64(r.Summary.Records) * 1e6, ok(r)
 				}), "%.2f"),
 				med(stat(v, w, func(r result) (float64, bool) { return float64(r.RSSKB) / 1024, ok(r) }), "%.0f"),
 			)
@@ -134,32 +136,62 @@ func main() {
 	fmt.Println()
 	fmt.Println("Consume from the page cache (the topics just produced, read start to end):")
 	fmt.Println()
-	fmt.Println("| topic | broker | MB/s | records/s | broker CPU s / GB |")
-	fmt.Println("| --- | --- | --- | --- | --- |")
+	fmt.Println("| topic | broker | MB/s | records/s | broker CPU s / GB | of which user |")
+	fmt.Println("| --- | --- | --- | --- | --- | --- |")
 	for _, w := range []string{"c-p1", "c-p8"} {
 		for _, v := range variants {
 			if len(by[key{v, w}]) == 0 {
 				continue
 			}
-			fmt.Printf("| %s | %s | %s | %s | %s |\n", w, v,
+			fmt.Printf("| %s | %s | %s | %s | %s | %s |\n", w, v,
 				spread(stat(v, w, func(r result) (float64, bool) { return r.Summary.MBPerSec, ok(r) }), "%.0f"),
 				med(stat(v, w, func(r result) (float64, bool) { return r.Summary.RecordsPerSec, ok(r) }), "%.0f"),
 				spread(stat(v, w, func(r result) (float64, bool) {
 					return r.cpuSec() / (float64(r.Summary.Bytes) / 1e9), ok(r)
 				}), "%.2f"),
+				med(stat(v, w, func(r result) (float64, bool) {
+					return r.userSec() / (float64(r.Summary.Bytes) / 1e9), ok(r)
+				}), "%.2f"),
 			)
 		}
 	}
 	fmt.Println()
-	fmt.Println("Broker memory (VmHWM = peak RSS over the process's life; RSS after the first and the last produce workload):")
+	fmt.Println("Latency below saturation (`sluice bench e2e --rate`, 1 partition, acks=all):")
 	fmt.Println()
-	fmt.Println("| broker | peak RSS, MB | RSS after p1-all, MB | RSS after p8-one, MB |")
-	fmt.Println("| --- | --- | --- | --- |")
+	fmt.Println("| broker | produce p50 ms | produce p99 ms | e2e p50 ms | e2e p99 ms |")
+	fmt.Println("| --- | --- | --- | --- | --- |")
 	for _, v := range variants {
-		fmt.Printf("| %s | %s | %s | %s |\n", v,
+		if len(by[key{v, "lat"}]) == 0 {
+			continue
+		}
+		lat := func(get func(s *summary) *latency, p99 bool) func(result) (float64, bool) {
+			return func(r result) (float64, bool) {
+				if !ok(r) || get(r.Summary) == nil {
+					return 0, false
+				}
+				if p99 {
+					return get(r.Summary).P99, true
+				}
+				return get(r.Summary).P50, true
+			}
+		}
+		prod := func(s *summary) *latency { return s.ProduceLatency }
+		e2e := func(s *summary) *latency { return s.E2ELatency }
+		fmt.Printf("| %s | %s | %s | %s | %s |\n", v,
+			spread(stat(v, "lat", lat(prod, false)), "%.2f"), spread(stat(v, "lat", lat(prod, true)), "%.2f"),
+			spread(stat(v, "lat", lat(e2e, false)), "%.2f"), spread(stat(v, "lat", lat(e2e, true)), "%.2f"))
+	}
+	fmt.Println()
+	fmt.Println("Broker memory (VmHWM = peak RSS over the process's life; RSS after the first produce workload, after the last of the four, and after `grow` wrote 4× more into one partition):")
+	fmt.Println()
+	fmt.Println("| broker | peak RSS, MB | RSS after p1-all, MB | after p8-one, MB | after grow, MB |")
+	fmt.Println("| --- | --- | --- | --- | --- |")
+	for _, v := range variants {
+		fmt.Printf("| %s | %s | %s | %s | %s |\n", v,
 			spread(stat(v, "_process", func(r result) (float64, bool) { return float64(r.HWMKB) / 1024, true }), "%.0f"),
 			med(stat(v, "p1-all", func(r result) (float64, bool) { return float64(r.RSSKB) / 1024, true }), "%.0f"),
-			med(stat(v, "p8-one", func(r result) (float64, bool) { return float64(r.RSSKB) / 1024, true }), "%.0f"))
+			med(stat(v, "p8-one", func(r result) (float64, bool) { return float64(r.RSSKB) / 1024, true }), "%.0f"),
+			med(stat(v, "grow", func(r result) (float64, bool) { return float64(r.RSSKB) / 1024, true }), "%.0f"))
 	}
 	fmt.Println()
 	ddRate := func(w string) []float64 {
@@ -193,6 +225,7 @@ func main() {
 		return r.Summary.RecordsPerSec
 	}
 	cpuPerRec := func(r result) float64 { return r.cpuSec() / float64(r.Summary.Records) }
+	userPerRec := func(r result) float64 { return r.userSec() / float64(r.Summary.Records) }
 	cpuPerGB := func(r result) float64 { return r.cpuSec() / (float64(r.Summary.Bytes) / 1e9) }
 	fmt.Println("Targets (ratios paired within each round; median and range over rounds):")
 	fmt.Println()
@@ -205,6 +238,7 @@ func main() {
 			}
 			fmt.Printf("| p1 acks=all records/s ≥ 1.2× kfake | %s ÷ %s | %s |\n", s, ref, spread(ratio(s, "p1-all", ref, "p1-all", rps), "%.2f"))
 			fmt.Printf("| p1 acks=all broker CPU per record ≤ 0.5× kfake | %s ÷ %s | %s |\n", s, ref, spread(ratio(s, "p1-all", ref, "p1-all", cpuPerRec), "%.2f"))
+			fmt.Printf("| (same, user CPU only) | %s ÷ %s | %s |\n", s, ref, spread(ratio(s, "p1-all", ref, "p1-all", userPerRec), "%.2f"))
 		}
 		fmt.Printf("| p1 acks=all write path → page-cache write bandwidth | %s MB/s ÷ dd page cache | %s |\n", s,
 			spread(ratio(s, "p1-all", "dd", "dd-pagecache", rps), "%.2f"))

@@ -98,6 +98,7 @@ func TestE2ECountsMatch(t *testing.T) {
 		cfg  E2EConfig
 	}{
 		{"acks all", E2EConfig{Produce: ProduceConfig{Topic: "e2e-all", Records: 3000, RecordSizeBytes: 1024, Partitions: 1, Acks: "all", Idempotent: true, Producers: 1}, Consumers: 1}},
+		{"rate-limited", E2EConfig{Produce: ProduceConfig{Topic: "e2e-rate", Records: 400, RecordSizeBytes: 100, Partitions: 1, Acks: "all", Idempotent: true, Producers: 2, RatePerSec: 2000}, Consumers: 1}},
 		{"acks 1, 3 partitions, 2 and 2", E2EConfig{Produce: ProduceConfig{Topic: "e2e-one", Records: 3000, RecordSizeBytes: 64, KeySizeBytes: 8, Partitions: 3, Acks: "1", Producers: 2}, Consumers: 2}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -167,6 +168,7 @@ func TestInvalidFlagsAreUsageErrors(t *testing.T) {
 		{"produce", "--acks", "1", "--idempotent"},
 		{"produce", "--max-inflight", "10"}, // idempotent by default
 		{"produce", "--partitions", "0"},
+		{"produce", "--rate", "-5"},
 		{"consume", "--from", "middle"},
 		{"consume", "--from", "end"},
 		{"e2e", "--record-size", "4"},

@@ -52,6 +52,7 @@ func addProduceFlags(fs *pflag.FlagSet, p *ProduceConfig) {
 	fs.Int32Var(&p.BatchMaxBytes, "batch-max-bytes", 0, "largest batch per partition (0: the client's default, 1000012)")
 	fs.IntVar(&p.MaxInflight, "max-inflight", 0, "produce requests in flight per broker and producer (0: 5)")
 	fs.IntVar(&p.Producers, "producers", 1, "number of producer clients")
+	fs.Float64Var(&p.RatePerSec, "rate", 0, "records per second over all producers (0: unlimited)")
 	fs.BoolVar(&p.Idempotent, "idempotent", true, "idempotent producer (needs --acks all; turned off for other acks unless asked for)")
 }
 

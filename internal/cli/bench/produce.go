@@ -49,6 +49,10 @@ type ProduceConfig struct {
 	// Producers is the number of kgo clients, each with its own connections.
 	Producers  int
 	Idempotent bool
+	// RatePerSec caps the records sent per second over all producers (0: as fast as the
+	// broker takes them). Latency under a cap below saturation is the broker's, not the
+	// client queue's.
+	RatePerSec float64
 }
 
 // defaultInflight matches the idempotent producer's fixed limit, so that acks=1 (not
@@ -81,6 +85,9 @@ func (c *ProduceConfig) Validate() error {
 	}
 	if c.Producers < 1 {
 		errs = append(errs, "--producers must be at least 1")
+	}
+	if c.RatePerSec < 0 {
+		errs = append(errs, "--rate must not be negative")
 	}
 	if c.MaxInflight < 0 {
 		errs = append(errs, "--max-inflight must not be negative")
@@ -234,6 +241,18 @@ func (p *producer) loop(ctx context.Context, cl *kgo.Client, deadline time.Time)
 			break
 		}
 		now := time.Now()
+		if p.cfg.RatePerSec > 0 {
+			// Record seq is due seq/rate after the start; sleeping until then paces every
+			// producer off the shared count, so the total rate holds whatever their number.
+			due := p.startTime.Add(time.Duration(float64(seq-1) / p.cfg.RatePerSec * float64(time.Second)))
+			if wait := due.Sub(now); wait > 0 {
+				select {
+				case <-time.After(wait):
+				case <-ctx.Done():
+				}
+				now = time.Now()
+			}
+		}
 		if !deadline.IsZero() && now.After(deadline) {
 			p.claimed.Add(-1)
 			break
