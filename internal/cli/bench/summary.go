@@ -67,7 +67,11 @@ func (s *Summary) WriteJSON(w io.Writer) error {
 // WriteText writes s for a person, one fact a line.
 func (s *Summary) WriteText(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: topic %s, %d partitions\n", s.Mode, s.Topic, s.Partitions)
+	parts := "partitions"
+	if s.Partitions == 1 {
+		parts = "partition"
+	}
+	fmt.Fprintf(&b, "%s: topic %s, %d %s\n", s.Mode, s.Topic, s.Partitions, parts)
 	fmt.Fprintf(&b, "  records     %d", s.Records)
 	if s.RecordsReceived != nil {
 		fmt.Fprintf(&b, " sent, %d received", *s.RecordsReceived)
