@@ -68,12 +68,6 @@ func (t *timers) cancel(key timerKey) {
 	}
 }
 
-// has reports whether the key is scheduled.
-func (t *timers) has(key timerKey) bool {
-	_, ok := t.byKey[key]
-	return ok
-}
-
 // next returns the earliest deadline.
 func (t *timers) next() (time.Time, bool) {
 	if len(t.h) == 0 {
@@ -91,8 +85,6 @@ func (t *timers) popDue(now time.Time) (func(), bool) {
 	delete(t.byKey, e.key)
 	return e.fn, true
 }
-
-func (t *timers) len() int { return len(t.h) }
 
 type timerHeap []*timerEntry
 
