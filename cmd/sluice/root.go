@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/spf13/cobra"
 )
@@ -58,6 +59,8 @@ single-node cluster (broker and controller) on localhost:9092 with its data in .
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.AddCommand(newServeCmd(), newVersionCmd(), newBenchCmd())
+	root.AddCommand(clientCommands(os.Getenv)...)
+	root.AddCommand(newGenDocsCmd())
 	addProfiling(root)
 	return root
 }
