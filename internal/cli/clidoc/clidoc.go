@@ -119,7 +119,7 @@ func escape(s string) string {
 			inCode = code
 		}
 		if !code {
-			line = strings.NewReplacer("*", `\*`, "_", `\_`, "<", `\<`, ">", `\>`).Replace(line)
+			line = strings.NewReplacer(`\`, `\\`, "*", `\*`, "_", `\_`, "<", `\<`, ">", `\>`).Replace(line)
 		}
 		b.WriteString(line + "\n")
 	}
