@@ -77,6 +77,7 @@ func TestConsume(t *testing.T) {
 	f := `%t %p %o %T key=%k value=%v headers=%h %K/%V\n`
 	step("t", "-e", "-f", f)
 	step("t", "-p", "0", "-o", "1", "-e", "-f", f)
+	step("t", "-o", "1", "-e")
 	step("t", "-p", "1", "-o", "@2000", "-e")
 	step("t", "-o", "@3000", "-e")
 	step("t", "-o", "end", "-e")
