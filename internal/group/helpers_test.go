@@ -39,6 +39,7 @@ type env struct {
 	c     *Coordinator
 	parts []*replica.Partition
 	epoch int32
+	flush replica.FlushPolicy // "" is the default (group commit)
 }
 
 // testConfig is Kafka's defaults with small partition counts and timeouts that tests can
@@ -54,7 +55,12 @@ func testConfig() Config {
 
 func newEnv(t testing.TB, mod func(*Config)) *env {
 	t.Helper()
-	e := &env{t: t, dir: t.TempDir(), cfg: testConfig()}
+	return newEnvFlush(t, "", mod)
+}
+
+func newEnvFlush(t testing.TB, flush replica.FlushPolicy, mod func(*Config)) *env {
+	t.Helper()
+	e := &env{t: t, dir: t.TempDir(), cfg: testConfig(), flush: flush}
 	if mod != nil {
 		mod(&e.cfg)
 	}
@@ -75,7 +81,7 @@ func (e *env) open() {
 		e.t.Fatal(err)
 	}
 	e.sm = sm
-	rm, err := replica.NewManager(replica.ManagerOptions{Storage: sm, BrokerID: 1, Logger: testLogger()})
+	rm, err := replica.NewManager(replica.ManagerOptions{Storage: sm, BrokerID: 1, Logger: testLogger(), FlushPolicy: e.flush})
 	if err != nil {
 		e.t.Fatal(err)
 	}
