@@ -8,7 +8,8 @@
 // acknowledged or failed: it prints a one-line summary, or each acknowledged record in a
 // format of internal/cli/output (--print-offsets, --format), and fails (exit 1) when any
 // record failed. Lines longer than --max-line-bytes are refused before anything is sent for
-// them.
+// them. An interrupt stops reading at once (also a read blocked on a terminal), waits a
+// little for the records in flight, prints the summary and fails.
 //
 // Partitioners: sticky (Kafka's default: keyed records by murmur2 of the key, the others
 // stick to one partition per batch), round-robin (every record to the next partition),

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -22,6 +23,9 @@ import (
 // DefaultMaxLineBytes bounds one input line (one record): the broker's default
 // max.message.bytes is about 1 MiB, so longer lines would fail anyway.
 const DefaultMaxLineBytes = 4 << 20
+
+// interruptFlushTimeout bounds the wait for records in flight after an interrupt.
+const interruptFlushTimeout = 5 * time.Second
 
 // Config is one produce run.
 type Config struct {
@@ -191,9 +195,17 @@ func Run(ctx context.Context, conn *connect.Flags, c Config, stdin io.Reader, ou
 	p := &producer{cl: cl, c: c, format: format}
 	p.mu.out = bufio.NewWriter(out)
 	readErr := p.readAll(ctx, inputs)
-	// Whatever was handed to the client is waited for, also after a read error: those
-	// records may be written, and the summary must count them.
-	flushErr := cl.Flush(ctx)
+	// Whatever was handed to the client is waited for, also after a read error or an
+	// interrupt: those records may be written, and the summary must count them. After an
+	// interrupt the records not sent yet fail at once (their context is done); the wait
+	// for those in flight is bounded.
+	flushCtx := ctx
+	if ctx.Err() != nil {
+		var cancel context.CancelFunc
+		flushCtx, cancel = context.WithTimeout(context.Background(), interruptFlushTimeout)
+		defer cancel()
+	}
+	flushErr := cl.Flush(flushCtx)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	s := p.mu.sum
@@ -204,6 +216,8 @@ func Run(ctx context.Context, conn *connect.Flags, c Config, stdin io.Reader, ou
 		return err
 	}
 	switch {
+	case ctx.Err() != nil:
+		return cli.Failedf("interrupted: %d records acknowledged, %d not", s.Records, s.Failed)
 	case readErr != nil:
 		return readErr
 	case s.Failed > 0:
@@ -241,7 +255,35 @@ type producer struct {
 	}
 }
 
+// readAll produces every line of inputs. The lines are read by a goroutine so that an
+// interrupt ends the run even while a read from a terminal blocks: readAll returns at once
+// then, and the reader stops at its next line, or, blocked in a terminal read that nothing
+// can interrupt, ends with the process. On every other path the reader has ended before
+// readAll returns.
 func (p *producer) readAll(ctx context.Context, inputs []namedReader) error {
+	lines := make(chan []byte, 256) // bounds what is read ahead of the client's buffer
+	errc := make(chan error, 1)
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		errc <- p.scan(inputs, lines, done)
+		close(lines)
+	}()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case line, ok := <-lines:
+			if !ok {
+				return <-errc
+			}
+			p.cl.Produce(ctx, p.record(line), p.promise)
+		}
+	}
+}
+
+// scan sends every line of inputs to lines until done is closed.
+func (p *producer) scan(inputs []namedReader, lines chan<- []byte, done <-chan struct{}) error {
 	for _, in := range inputs {
 		sc := bufio.NewScanner(in.r)
 		// The buffer grows up to the limit; its first size must not exceed it.
@@ -249,11 +291,12 @@ func (p *producer) readAll(ctx context.Context, inputs []namedReader) error {
 		line := 0
 		for sc.Scan() {
 			line++
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
+			select {
 			// kgo keeps the record until it is acknowledged: copy out of the scanner's buffer.
-			p.cl.Produce(ctx, p.record(bytes.Clone(sc.Bytes())), p.promise)
+			case lines <- bytes.Clone(sc.Bytes()):
+			case <-done:
+				return nil
+			}
 		}
 		if err := sc.Err(); err != nil {
 			if errors.Is(err, bufio.ErrTooLong) {

@@ -1,9 +1,11 @@
 package produce
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +18,7 @@ import (
 
 	"github.com/sluicehq/sluice/internal/cli"
 	"github.com/sluicehq/sluice/internal/cli/clitest"
+	"github.com/sluicehq/sluice/internal/cli/connect"
 	"github.com/sluicehq/sluice/internal/node/nodetest"
 )
 
@@ -208,4 +211,34 @@ func TestProduceFailures(t *testing.T) {
 	if recs := readAll(t, c, "one", 1); string(recs[0].Value) != "short" {
 		t.Fatalf("first record %q", recs[0].Value)
 	}
+}
+
+// An interrupt while reading a stdin that never ends (a terminal) ends the run: what was
+// read is produced and counted, and the run fails as interrupted.
+func TestProduceInterrupt(t *testing.T) {
+	c := nodetest.Start(t)
+	createTopic(t, c, "intr", 1)
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	var out bytes.Buffer
+	done := make(chan error, 1)
+	go func() {
+		conn := connect.Flags{Brokers: []string{c.Addr}}
+		done <- Run(ctx, &conn, Config{Topic: "intr", Acks: "all", Idempotent: true, Compression: "none",
+			Partitioner: "sticky", Partition: -1, MaxLineBytes: 1 << 10}, pr, &out)
+	}()
+	if _, err := pw.Write([]byte("one\ntwo\n")); err != nil {
+		t.Fatal(err)
+	}
+	readAll(t, c, "intr", 2) // both produced while stdin stays open
+	cancel()
+	err := <-done
+	if !errors.Is(err, cli.ErrFailed) || !strings.Contains(err.Error(), "interrupted: 2 records acknowledged") {
+		t.Fatalf("interrupted produce: %v", err)
+	}
+	if out.String() != "Produced 2 records (6 bytes) to intr.\n" {
+		t.Fatalf("summary %q", out.String())
+	}
+	pw.Close() // lets the abandoned reader goroutine end before goleak looks
 }
