@@ -62,6 +62,11 @@ With --key-sep SEP each line is KEY SEP VALUE, split at the first SEP; a line wi
 has no key. -H key=value adds a header to every record. Records are idempotent by default
 (acks=all); --acks 0 or 1 turns idempotence off unless --idempotent is given.
 
+Partitioners: sticky (Kafka's default: a keyed record goes to the partition of its key's
+murmur2 hash, records without a key fill one partition's batch at a time), round-robin
+(each record to the next partition), hash (every record by the hash of its key; records
+without a key all go to one partition). --partition N sends every record to N.
+
 It prints a summary when every record is acknowledged, or each record with
 --print-offsets or --format (verbs: ` + output.Verbs + `).
 The exit code is 1 if any record failed.`,
