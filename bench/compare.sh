@@ -7,6 +7,7 @@
 #   bench/compare.sh                       # 5 rounds, 300,000 × 1 KiB records per workload
 #   ROUNDS=3 RECORDS=100000 bench/compare.sh
 #   PROFILE=1 bench/compare.sh             # also a CPU profile of every Sluice process
+#   VARIANTS="sluice-gc sluice-none" WORKLOADS="p1-all p1-all-4p p8-all-4p lat" bench/compare.sh
 #
 # For each workload it reads the broker's CPU time (utime and stime, /proc/PID/stat) before
 # and after, and its resident memory (VmRSS) after; VmHWM (peak RSS) when the broker stops.
@@ -113,6 +114,8 @@ workload_args() {
 	p1-one) echo produce --topic t-p1-one --partitions 1 --acks 1 "${n[@]}" ;;
 	p8-all) echo produce --topic t-p8-all --partitions 8 --acks all "${n[@]}" ;;
 	p8-one) echo produce --topic t-p8-one --partitions 8 --acks 1 "${n[@]}" ;;
+	p1-all-4p) echo produce --topic t-p1-all-4p --partitions 1 --acks all --producers 4 "${n[@]}" ;;
+	p8-all-4p) echo produce --topic t-p8-all-4p --partitions 8 --acks all --producers 4 "${n[@]}" ;;
 	c-p1) echo consume --topic t-p1-all ;;
 	c-p8) echo consume --topic t-p8-all ;;
 	lat) echo e2e --topic t-lat --partitions 1 --acks all -n "$LAT_RECORDS" --rate "$LAT_RATE" -s "$SIZE" ;;
@@ -162,7 +165,9 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	for ((i = 0; i < nv; i++)); do
 		v=${variants[$(((i + r - 1) % nv))]}
 		start_broker "$v" "$r"
-		if [[ $v == *-nosendfile ]]; then
+		if [[ -n ${WORKLOADS:-} ]]; then
+			ws=$WORKLOADS
+		elif [[ $v == *-nosendfile ]]; then
 			ws="p1-all p8-all c-p1 c-p8" # produce only fills the topics here
 		else
 			ws="p1-all p1-one p8-all p8-one c-p1 c-p8 lat ${GROW-grow}" # grow: is RSS flat as the log grows?

@@ -110,11 +110,11 @@ func main() {
 	}
 	fmt.Printf("%d rounds; 1-minute load average at the start of each round: %s\n\n", rounds, spread(loads, "%.1f"))
 
-	fmt.Println("Produce (1 KiB records, one `sluice bench produce` client):")
+	fmt.Println("Produce (1 KiB records, one `sluice bench produce` process; -4p: four producer clients in it):")
 	fmt.Println()
 	fmt.Println("| workload | broker | records/s | MB/s | p50 ms | p99 ms | broker CPU s / M records | of which user | RSS after, MB |")
 	fmt.Println("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-	for _, w := range []string{"p1-all", "p1-one", "p8-all", "p8-one"} {
+	for _, w := range []string{"p1-all", "p1-one", "p8-all", "p8-one", "p1-all-4p", "p8-all-4p"} {
 		for _, v := range variants {
 			if len(by[key{v, w}]) == 0 || strings.HasSuffix(v, "-nosendfile") {
 				continue
