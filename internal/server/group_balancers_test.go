@@ -33,7 +33,7 @@ const groupPartitions = 12
 //   - every produced record is processed (none skipped across closes, kills and restarts
 //     of members, given that they commit what they processed).
 type ledger struct {
-	t  *testing.T
+	t  testing.TB
 	mu sync.Mutex
 	// owners is partition -> member name, for live members.
 	owners map[int32]string
@@ -46,7 +46,7 @@ type processing struct {
 	generation int32
 }
 
-func newLedger(t *testing.T) *ledger {
+func newLedger(t testing.TB) *ledger {
 	return &ledger{t: t, owners: map[int32]string{}, processed: map[string][]processing{}}
 }
 
@@ -161,18 +161,24 @@ type member struct {
 	done   chan struct{}
 }
 
-func startMember(t *testing.T, c *nodetest.Cluster, l *ledger, group, topic, name string, balancer kgo.GroupBalancer) *member {
+// memberOpts configure a test member's group membership.
+type memberOpts struct {
+	balancer  kgo.GroupBalancer
+	session   time.Duration
+	heartbeat time.Duration // 0: kgo's default (3 s)
+}
+
+func startMember(t testing.TB, addr string, l *ledger, group, topic, name string, o memberOpts) *member {
 	t.Helper()
 	m := &member{name: name, ks: &killSwitch{}, done: make(chan struct{})}
-	cl, err := kgo.NewClient(
-		kgo.SeedBrokers(c.Addr),
+	opts := []kgo.Opt{
+		kgo.SeedBrokers(addr),
 		kgo.Dialer(m.ks.dial),
 		kgo.ConsumerGroup(group),
 		kgo.ConsumeTopics(topic),
-		kgo.Balancers(balancer),
+		kgo.Balancers(o.balancer),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-		kgo.SessionTimeout(1500*time.Millisecond),
-		kgo.HeartbeatInterval(100*time.Millisecond),
+		kgo.SessionTimeout(o.session),
 		kgo.DisableAutoCommit(),
 		kgo.BlockRebalanceOnPoll(),
 		kgo.OnPartitionsAssigned(func(_ context.Context, _ *kgo.Client, a map[string][]int32) {
@@ -188,7 +194,11 @@ func startMember(t *testing.T, c *nodetest.Cluster, l *ledger, group, topic, nam
 		kgo.OnPartitionsLost(func(_ context.Context, _ *kgo.Client, lost map[string][]int32) {
 			l.revoked(name, lost[topic])
 		}),
-	)
+	}
+	if o.heartbeat > 0 {
+		opts = append(opts, kgo.HeartbeatInterval(o.heartbeat))
+	}
+	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -291,7 +301,8 @@ func runBalancerScenario(t *testing.T, c *nodetest.Cluster, topic, group string,
 	next := 0
 	add := func() {
 		next++
-		live = append(live, startMember(t, c, l, group, topic, fmt.Sprintf("m%d", next), balancer))
+		live = append(live, startMember(t, c.Addr, l, group, topic, fmt.Sprintf("m%d", next),
+			memberOpts{balancer: balancer, session: 1500 * time.Millisecond, heartbeat: 100 * time.Millisecond}))
 	}
 	remove := func(i int, kill bool) {
 		m := live[i]
