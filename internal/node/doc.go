@@ -19,11 +19,15 @@
 //     heartbeat loop starts (every broker.heartbeat.interval.ms), asking to stay fenced.
 //  5. Storage: storage.OpenManager on the log dir (recovering it unless the clean-shutdown
 //     marker is there), replica.NewManager, txn.NewProducerIDs over the controller's
-//     AllocateProducerIDs.
+//     AllocateProducerIDs, and the group coordinator (group.New, groups.go) over the
+//     replicas.
 //  6. The metadata subscriber (subscriber.go): every image delta becomes MakeLeader /
 //     MakeFollower for partitions assigned here, Remove(deleteData) for deleted topics and
 //     partitions moved away, UpdateConfig for changed topic configs, and a new layered
-//     config for dynamic broker configs. Its first call also deletes stray logs.
+//     config for dynamic broker configs. Its first call also deletes stray logs. Leading a
+//     __consumer_offsets partition makes this broker its group coordinator
+//     (Coordinator.Elect loads it); following it, or losing it, unloads it (Resign);
+//     deleted topics' committed offsets are tombstoned (groups.go).
 //  7. Unfence: a heartbeat asks to be unfenced; Start waits until the controller's answer
 //     (leaders elected for this broker's partitions) has reached the replicas.
 //  8. server.New with Deps (deps.go, the one wiring function), server.Start: only now are
@@ -36,7 +40,8 @@
 //  2. Controlled shutdown: heartbeats with WantShutdown until the controller has moved
 //     leadership away and says ShouldShutdown, then one asking to be fenced, so that the next
 //     start's registration is accepted at once; the heartbeat loop ends.
-//  3. The subscriber stops, the producer-id allocator closes.
+//  3. The subscriber stops, the producer-id allocator closes, the group coordinator
+//     unloads every partition (before the replicas it writes close).
 //  4. replica.Manager.Close, then storage.Manager.Close, which flushes every log and writes
 //     checkpoints and the clean-shutdown marker, so that a restart needs no recovery. It runs
 //     to the end even when ctx has expired.
