@@ -75,7 +75,33 @@
 // its records (key versions 3–8, grouprecord) with shard.write and schedules its session
 // and rebalance timeouts with shard.schedule; shard.replay gets a case for those keys, and
 // onLoaded starts the loaded members' sessions. The offset store, expiration, ListGroups
-// and DeleteGroups already work on any group.
+// and DeleteGroups already work on any group. Server-side assignment needs the topics'
+// partitions: that is a new input (Kafka's onNewMetadataImage), best given by the node's
+// subscriber to Coordinator and passed to each shard with submit. Classic members joining
+// a consumer group (Kafka's online migration) branch off in shard.join, sync and heartbeat,
+// which answer as for a group of another type until then.
+//
+// # Differences from Kafka
+//
+//   - State changes apply when their records commit, as Kafka's old coordinator did;
+//     Kafka's new runtime applies them at once on a timeline and reverts on failure. What
+//     clients see is the same: reads answer from committed state. Expiration is the
+//     exception (applied at once, as Kafka's).
+//   - A new classic group is written to the log only when its first join phase ends
+//     (Kafka's new coordinator writes an empty record at once).
+//   - No transactional offset commits yet (TxnOffsetCommit, the transaction coordinator's
+//     issue): require_stable never answers UNSTABLE_OFFSET_COMMIT, the load skips
+//     transactional batches and markers.
+//   - Ties are broken deterministically where Kafka uses hash order: the selected protocol
+//     (most votes, then name order) and a new leader (smallest member id).
+//   - A parked JoinGroup or SyncGroup superseded by a newer one from the same member is
+//     answered REBALANCE_IN_PROGRESS, and a removed member's parked SyncGroup
+//     UNKNOWN_MEMBER_ID; Kafka leaves both unanswered.
+//   - Writes do not check min.insync.replicas before appending (the append is acks=0 and
+//     the commit is waited for through the high watermark); replication does not exist yet.
+//   - A record the load cannot decode is skipped with a warning (Kafka fails the load).
+//   - OffsetCommit and OffsetFetch v0 are served by the coordinator (Kafka kept them in
+//     ZooKeeper and 4.0 removed them). No authorization, no quotas, no metrics yet.
 //
 // # Imports
 //

@@ -202,6 +202,11 @@ func (s *shard) simpleGroup(id string) group {
 // groups (they rejoin or heartbeat within their session, or leave), a rebalance for groups
 // over group.max.size, and the periodic expiration.
 func (s *shard) onLoaded() {
+	// Offsets whose group record is gone (tombstoned while offsets stayed) belong to a
+	// simple group, as when they were committed.
+	for id := range s.offsets.groups {
+		s.simpleGroup(id)
+	}
 	for _, g := range s.groups {
 		cg, ok := g.(*classicGroup)
 		if !ok {
