@@ -181,6 +181,9 @@ func startMember(t testing.TB, addr string, l *ledger, group, topic, name string
 		kgo.SessionTimeout(o.session),
 		kgo.DisableAutoCommit(),
 		kgo.BlockRebalanceOnPoll(),
+		// A cooperative member adds newly assigned partitions to its next fetch, after
+		// the long poll in flight returns: keep that short.
+		kgo.FetchMaxWait(200*time.Millisecond),
 		kgo.OnPartitionsAssigned(func(_ context.Context, _ *kgo.Client, a map[string][]int32) {
 			l.assigned(name, a[topic])
 		}),
@@ -288,6 +291,8 @@ func runBalancerScenario(t *testing.T, c *nodetest.Cluster, topic, group string,
 	}
 	waitSettled := func(step string) {
 		t.Helper()
+		start := time.Now()
+		defer func() { t.Logf("%s: settled in %v", step, time.Since(start)) }()
 		produce(60)
 		deadline := time.Now().Add(45 * time.Second)
 		for !(l.settled(names()) && l.count(produced)) {
