@@ -183,7 +183,7 @@ func startMember(t testing.TB, addr string, l *ledger, group, topic, name string
 		kgo.BlockRebalanceOnPoll(),
 		// A cooperative member adds newly assigned partitions to its next fetch, after
 		// the long poll in flight returns: keep that short.
-		kgo.FetchMaxWait(200*time.Millisecond),
+		kgo.FetchMaxWait(200 * time.Millisecond),
 		kgo.OnPartitionsAssigned(func(_ context.Context, _ *kgo.Client, a map[string][]int32) {
 			l.assigned(name, a[topic])
 		}),
