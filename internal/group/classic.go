@@ -527,6 +527,7 @@ func (g *classicGroup) kind() Type               { return TypeClassic }
 func (g *classicGroup) stateName() string        { return g.state.String() }
 func (g *classicGroup) protocolTypeName() string { return g.protocolType }
 func (g *classicGroup) isEmpty() bool            { return g.is(stateEmpty) }
+func (g *classicGroup) memberCount() int         { return len(g.members) }
 func (g *classicGroup) markDead()                { g.prevState, g.state = g.state, stateDead }
 func (g *classicGroup) tombstones() []rec        { return []rec{groupTombstone(g.groupID)} }
 

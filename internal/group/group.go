@@ -55,6 +55,8 @@ type group interface {
 	// isEmpty reports whether the group has no members: DeleteGroups may delete it, and
 	// its offsets and the group itself may expire.
 	isEmpty() bool
+	// memberCount is the number of members (metrics).
+	memberCount() int
 
 	// validateOffsetCommit checks an OffsetCommit's member fields (Kafka's
 	// Group.validateOffsetCommit) and returns a *kerr.Error, or nil.
