@@ -123,6 +123,8 @@ func (p *Partition) Append(ctx context.Context, records []byte, opts AppendOptio
 		}
 	} else {
 		p.waiters.wake(true)
+		p.counters.bytesIn.Add(int64(len(buf)))
+		p.counters.recordsIn.Add(info.LastOffset - info.FirstOffset + 1)
 		res.BaseOffset, res.LastOffset = info.FirstOffset, info.LastOffset
 		if cfg.TimestampType == LogAppendTime {
 			res.LogAppendTime = nowMs
@@ -142,6 +144,8 @@ func (p *Partition) acknowledge(ctx context.Context, st *replicaState, acks int1
 		}
 		return nil
 	}
+	p.m.waitingProduce.Add(1)
+	defer p.m.waitingProduce.Add(-1)
 	if p.m.groupCommit {
 		if err := p.log.WaitDurable(ctx, next); err != nil {
 			p.m.queueFlush(p)

@@ -22,6 +22,8 @@
 //	DeleteRecords   Partition.DeleteRecords(ctx, offset)
 //	DescribeProducers     Partition.Producers(ctx)
 //	DescribeLogDirs Manager.LogDirPartitions()
+//	metrics         Partition.Stats (bytes and records in, bytes out), Manager.Waiting
+//	                (produce and fetch waits in progress): atomic counters, read on scrape
 //
 // # Produce
 //

@@ -82,6 +82,8 @@ type Manager struct {
 	}
 
 	waiterRegs atomic.Int64 // partition registrations of all Waiters
+	// waitingProduce and waitingFetch count the waits in progress (Waiting).
+	waitingProduce, waitingFetch atomic.Int64
 
 	flusher flusher
 	closing chan struct{} // closed by Close: wakes Waiters and stops the flusher

@@ -71,6 +71,7 @@ type Partition struct {
 	}
 	waiters     waiterSet
 	flushQueued atomic.Bool // in the manager's flusher queue
+	counters    partitionCounters
 }
 
 func newPartition(m *Manager, tp TopicPartition, topicID storage.TopicID, log *storage.Log, cfg Config) *Partition {

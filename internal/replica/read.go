@@ -123,6 +123,9 @@ func (p *Partition) Read(opts ReadOptions) (ReadResult, error) {
 			return ReadResult{}, fmt.Errorf("%w: read %s at %d: %w", ErrStorage, p.tp, opts.Offset, err)
 		}
 		res.Region = r
+		if follower == nil {
+			p.counters.bytesOut.Add(r.Length)
+		}
 	}
 	if follower != nil {
 		p.recordFollowerFetch(follower, opts, res.LogEndOffset)

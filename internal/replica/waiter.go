@@ -71,6 +71,11 @@ func (w *Waiter) Wait(ctx context.Context) error {
 		return nil
 	default:
 	}
+	// A fetch's wait is counted; an acks wait (unbounded) is counted by acknowledge.
+	if !w.unbounded {
+		w.m.waitingFetch.Add(1)
+		defer w.m.waitingFetch.Add(-1)
+	}
 	select {
 	case <-w.ch:
 		return nil
