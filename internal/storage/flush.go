@@ -6,6 +6,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // flusher coordinates group commit: many callers wait for durability, one of them (the
@@ -120,6 +121,10 @@ func (l *Log) WaitDurable(ctx context.Context, offset int64) error {
 // syncRound fsyncs every segment with unsynced bytes or index files, then the directory if
 // its entries changed, and returns the log end offset it covered.
 func (l *Log) syncRound() (target int64, err error) {
+	if l.onFlush != nil {
+		start := time.Now() // wall clock, not l.now: the metric is a real duration
+		defer func() { l.onFlush(time.Since(start)) }()
+	}
 	// Cleared first: a truncation while the round runs marks it again.
 	l.cutPending.Store(false)
 	defer func() {

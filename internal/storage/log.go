@@ -52,6 +52,10 @@ type LogOptions struct {
 	// CleanerPoint is the first offset not yet compacted, from cleaner-offset-checkpoint;
 	// outside [log start, log end] (0 included: unknown) the whole log counts as dirty.
 	CleanerPoint int64
+	// OnFlush, when set, is called after every flush round (the fdatasyncs of WaitDurable,
+	// Close and recovery) with its wall-clock duration, error or not; for the log flush
+	// latency metric. It must be cheap and must not block.
+	OnFlush func(elapsed time.Duration)
 
 	deleter *deleter // shared per log dir by the Manager; nil: the Log runs its own
 	// parentDir syncs the log dir for a partition directory OpenLog created (the
@@ -98,6 +102,7 @@ type Log struct {
 	maxDecompressBytes int
 	onTruncate         func(*Log)
 	onRoll             func(*Log, int64)
+	onFlush            func(time.Duration)
 	deleter            *deleter
 	ownsDeleter        bool
 
@@ -167,6 +172,7 @@ func OpenLog(ctx context.Context, opts LogOptions) (*Log, error) {
 	l.cfg.Store(&cfg)
 	l.onTruncate = opts.onTruncate
 	l.onRoll = opts.onRoll
+	l.onFlush = opts.OnFlush
 	l.maxDecompressBytes = opts.MaxDecompressedBatchBytes
 	if l.maxDecompressBytes <= 0 {
 		l.maxDecompressBytes = DefaultMaxDecompressedBatchBytes

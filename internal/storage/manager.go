@@ -52,6 +52,8 @@ type ManagerOptions struct {
 	// MaxDecompressedBatchBytes bounds the decompression of one batch by compaction and
 	// timestamp lookups (LogOptions.MaxDecompressedBatchBytes); default 256 MiB.
 	MaxDecompressedBatchBytes int
+	// OnFlush, when set, is given to every log (LogOptions.OnFlush): metrics.
+	OnFlush func(elapsed time.Duration)
 }
 
 func (o *ManagerOptions) ensureDefaults() {
@@ -424,6 +426,7 @@ func (m *Manager) openLog(ctx context.Context, tp TopicPartition, id TopicID, cf
 		parentDir:                 m.dirs,
 		onTruncate:                m.truncated,
 		onRoll:                    m.rolled,
+		OnFlush:                   m.opts.OnFlush,
 	})
 }
 
