@@ -340,6 +340,25 @@ func (n *Node) State() State {
 	return State{LeaderID: leader, Term: n.raft.CurrentTerm(), IsLeader: isLeader}
 }
 
+// Stats is a snapshot of the node's raft log positions, for metrics.
+type Stats struct {
+	State
+	// LastIndex is the index of the last entry in the log (or snapshot); CommitIndex the
+	// last one known committed; AppliedIndex the last one applied to the FSM.
+	LastIndex, CommitIndex, AppliedIndex uint64
+}
+
+// Stats returns the node's leadership state and log positions. Each is read on its own
+// (raft keeps them in atomics), so they may come from slightly different instants.
+func (n *Node) Stats() Stats {
+	return Stats{
+		State:        n.State(),
+		LastIndex:    n.raft.LastIndex(),
+		CommitIndex:  n.raft.CommitIndex(),
+		AppliedIndex: n.raft.AppliedIndex(),
+	}
+}
+
 // Watch returns a channel that receives the leadership state whenever it may have changed,
 // starting with the current one. The channel holds one value and a newer state replaces an
 // unread older one, so a slow reader never blocks the quorum and always reads the latest

@@ -149,6 +149,9 @@ func TestOneVoterProposeRestartSnapshot(t *testing.T) {
 			t.Fatalf("after propose %d fsm has %v", i, got)
 		}
 	}
+	if s := n.Stats(); !s.IsLeader || s.Term != st.Term || s.LastIndex < last || s.CommitIndex < last || s.AppliedIndex < last {
+		t.Fatalf("stats %+v after proposing up to index %d in term %d", s, last, st.Term)
+	}
 	if _, err := n.Propose(ctx, []byte("reject")); err == nil || err.Error() != "rejected by fsm" {
 		t.Fatalf("fsm error not returned: %v", err)
 	}
