@@ -433,7 +433,7 @@ func (c *conn) process() {
 		select {
 		case c.responses <- out:
 		case <-c.ctx.Done():
-			out.finish(false, c.srv.obs)
+			out.finish(false, c)
 			c.inflight.Add(-1)
 		}
 	}
@@ -487,12 +487,14 @@ func (c *conn) handle(f *frame) *outgoing {
 	start := time.Now()
 	resp, herr, panicked := c.call(h, r)
 	ev := RequestEvent{
-		Listener:     c.l.cfg.Name,
-		APIKey:       key,
-		Version:      version,
-		RequestBytes: len(f.buf),
-		QueueTime:    start.Sub(f.readAt),
-		HandleTime:   time.Since(start),
+		Listener:      c.l.cfg.Name,
+		APIKey:        key,
+		Version:       version,
+		CorrelationID: r.CorrelationID,
+		ClientID:      r.ClientID,
+		RequestBytes:  len(f.buf),
+		QueueTime:     start.Sub(f.readAt),
+		HandleTime:    time.Since(start),
 	}
 	switch {
 	case panicked:
@@ -502,13 +504,13 @@ func (c *conn) handle(f *frame) *outgoing {
 		return c.closeAfter(r, ev)
 	case herr == nil:
 	case errors.Is(herr, ErrNoResponse):
-		(&outgoing{afterSend: r.afterSend, ev: ev}).finish(false, c.srv.obs)
+		(&outgoing{afterSend: r.afterSend, ev: ev}).finish(false, c)
 		return nil
 	case errors.Is(herr, ErrCloseConnection):
 		return c.closeAfter(r, ev)
 	case c.ctx.Err() != nil:
 		// The connection is gone or the broker gave up waiting: nobody to answer.
-		(&outgoing{afterSend: r.afterSend, ev: ev}).finish(false, c.srv.obs)
+		(&outgoing{afterSend: r.afterSend, ev: ev}).finish(false, c)
 		return nil
 	case h.ErrorResponse != nil:
 		resp = h.ErrorResponse(r, r.ErrorCode(herr))
@@ -648,7 +650,7 @@ func (c *conn) writeBatch(batch []*outgoing, bufs [][]byte) [][]byte {
 		if out.closeConn {
 			// Everything before the marker is written and the processor sends nothing after
 			// it; serve closes the socket (lingerClose) once the reader has stopped too.
-			out.finish(false, c.srv.obs)
+			out.finish(false, c)
 			c.inflight.Add(-1)
 			i++
 			continue
@@ -692,7 +694,7 @@ func (c *conn) writeBatch(batch []*outgoing, bufs [][]byte) [][]byte {
 		now := time.Now()
 		for _, o := range run {
 			o.ev.SendTime = now.Sub(o.queuedAt)
-			o.finish(sent, c.srv.obs)
+			o.finish(sent, c)
 			c.inflight.Add(-1)
 		}
 		i = j
@@ -709,9 +711,9 @@ func (o *outgoing) hasRegions() bool {
 	return false
 }
 
-// finish runs the AfterSend callbacks, returns the writer to its pool and reports the
-// request to the observer.
-func (o *outgoing) finish(sent bool, obs Observer) {
+// finish runs the AfterSend callbacks, returns the writer to its pool, logs the request
+// (at Debug) and reports it to the observer.
+func (o *outgoing) finish(sent bool, c *conn) {
 	for _, fn := range o.afterSend {
 		fn()
 	}
@@ -721,11 +723,38 @@ func (o *outgoing) finish(sent bool, obs Observer) {
 		o.ev.ResponseBytes = 0
 	}
 	if !o.noEvent {
-		obs.RequestDone(o.ev)
+		// Checked first, so that at Info and above the request log costs one call.
+		if c.log.Enabled(c.ctx, slog.LevelDebug) {
+			logRequest(c.log, &o.ev)
+		}
+		c.srv.obs.RequestDone(o.ev)
 	}
 	o.ev.Response = nil
 	if o.w != nil {
 		putWriter(o.w)
 		o.w = nil
 	}
+}
+
+// logRequest writes the request log line, Kafka's kafka.request.logger at DEBUG: what was
+// asked, by whom, how big, and where the time went. The connection's logger already carries
+// the listener and the peer.
+func logRequest(log *slog.Logger, ev *RequestEvent) {
+	api := "unknown"
+	if info, ok := message.LookupAPI(ev.APIKey); ok {
+		api = info.Name
+	}
+	log.LogAttrs(context.Background(), slog.LevelDebug, "request completed",
+		slog.String("api", api),
+		slog.Int("api_version", int(ev.Version)),
+		slog.Int("correlation_id", int(ev.CorrelationID)),
+		slog.String("client_id", ev.ClientID),
+		slog.Int("request_bytes", ev.RequestBytes),
+		slog.Int64("response_bytes", ev.ResponseBytes),
+		slog.Bool("sent", ev.Sent),
+		slog.Duration("queue_time", ev.QueueTime),
+		slog.Duration("handle_time", ev.HandleTime),
+		slog.Duration("send_time", ev.SendTime),
+		slog.Duration("total_time", ev.QueueTime+ev.HandleTime+ev.SendTime),
+	)
 }

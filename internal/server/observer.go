@@ -36,6 +36,9 @@ type RequestEvent struct {
 	Listener string
 	APIKey   int16
 	Version  int16
+	// CorrelationID and ClientID come from the request header.
+	CorrelationID int32
+	ClientID      string
 	// RequestBytes is the frame size; ResponseBytes the response frame size (0 when none was
 	// sent).
 	RequestBytes  int
