@@ -130,4 +130,7 @@ func reviveAfterFailedDelete(g group) {
 	if cg, ok := g.(*classicGroup); ok && cg.is(stateDead) {
 		cg.state = cg.prevState
 	}
+	if cg, ok := g.(*consumerGroup); ok {
+		cg.dead = false
+	}
 }

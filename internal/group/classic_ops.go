@@ -81,12 +81,21 @@ func (s *shard) classicGroupOf(id string) *classicGroup {
 // join handles a JoinGroup (Kafka's classicGroupJoin / classicGroupJoinToClassicGroup).
 func (s *shard) join(r Request, req joinRequest, reply func(message.JoinGroupResponse)) {
 	g := s.groups[req.groupID]
-	if g != nil && g.kind() != TypeClassic {
-		// A KIP-848 group: classic members joining a consumer group (online migration) are
-		// the consumer protocol's to handle; until then Kafka's answer for a group of
-		// another type.
-		reply(joinError(kerr.InconsistentGroupProtocol.Code, ""))
-		return
+	if cg, ok := g.(*consumerGroup); ok {
+		if !cg.isEmpty() || cg.dead {
+			// A KIP-848 group in use: classic members joining it (Kafka's online
+			// migration) are not supported, so Kafka's answer with migration disabled.
+			reply(joinError(kerr.InconsistentGroupProtocol.Code, ""))
+			return
+		}
+		// An empty consumer group becomes a classic group (its offsets stay).
+		s.write(cg.tombstones(), func(err error) {
+			if err != nil {
+				s.log.Warn("writing an empty consumer group's tombstones failed", slog.String("group", cg.groupID), slog.Any("err", err))
+			}
+		})
+		delete(s.groups, req.groupID)
+		g = nil
 	}
 	unknown := req.memberID == ""
 	cg, _ := g.(*classicGroup)

@@ -39,6 +39,20 @@ type Config struct {
 	// NewMemberJoinTimeout bounds how long a new member's first JoinGroup may stay parked
 	// (Kafka's group.classic.new.member.join.timeout.ms, an internal setting: 5 minutes).
 	NewMemberJoinTimeout time.Duration
+
+	// ConsumerProtocol: "consumer" is in group.coordinator.rebalance.protocols, so
+	// ConsumerGroupHeartbeat and ConsumerGroupDescribe are served.
+	ConsumerProtocol bool
+	// ConsumerSessionTimeout is group.consumer.session.timeout.ms: a KIP-848 member that
+	// does not heartbeat for this long is removed.
+	ConsumerSessionTimeout time.Duration
+	// ConsumerHeartbeatInterval is group.consumer.heartbeat.interval.ms, told to members.
+	ConsumerHeartbeatInterval time.Duration
+	// ConsumerMaxSize is group.consumer.max.size.
+	ConsumerMaxSize int
+	// ConsumerAssignors is group.consumer.assignors: the server-side assignors members may
+	// name; the first is the default.
+	ConsumerAssignors []string
 }
 
 // DefaultConfig returns Kafka's defaults.
@@ -56,6 +70,11 @@ func DefaultConfig() Config {
 		MaxSessionTimeout:             30 * time.Minute,
 		MaxSize:                       int(^uint32(0) >> 1),
 		NewMemberJoinTimeout:          5 * time.Minute,
+		ConsumerProtocol:              true,
+		ConsumerSessionTimeout:        45 * time.Second,
+		ConsumerHeartbeatInterval:     5 * time.Second,
+		ConsumerMaxSize:               int(^uint32(0) >> 1),
+		ConsumerAssignors:             []string{AssignorUniform, AssignorRange},
 	}
 }
 
@@ -74,6 +93,19 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: group.max.size %d", ErrInvalidConfig, c.MaxSize)
 	case c.NewMemberJoinTimeout <= 0:
 		return fmt.Errorf("%w: new member join timeout %v", ErrInvalidConfig, c.NewMemberJoinTimeout)
+	case c.ConsumerSessionTimeout <= 0:
+		return fmt.Errorf("%w: group.consumer.session.timeout.ms %v", ErrInvalidConfig, c.ConsumerSessionTimeout)
+	case c.ConsumerHeartbeatInterval <= 0:
+		return fmt.Errorf("%w: group.consumer.heartbeat.interval.ms %v", ErrInvalidConfig, c.ConsumerHeartbeatInterval)
+	case c.ConsumerMaxSize < 1:
+		return fmt.Errorf("%w: group.consumer.max.size %d", ErrInvalidConfig, c.ConsumerMaxSize)
+	case len(c.ConsumerAssignors) == 0:
+		return fmt.Errorf("%w: group.consumer.assignors is empty", ErrInvalidConfig)
+	}
+	for _, a := range c.ConsumerAssignors {
+		if a != AssignorUniform && a != AssignorRange {
+			return fmt.Errorf("%w: group.consumer.assignors: unknown assignor %q", ErrInvalidConfig, a)
+		}
 	}
 	return nil
 }

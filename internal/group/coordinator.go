@@ -35,6 +35,8 @@ type Coordinator struct {
 
 	// partitions is the partition count of __consumer_offsets used for placement.
 	partitions atomic.Int32
+	// topics is the cluster's topics for KIP-848 assignment (SetTopics).
+	topics atomic.Pointer[topicImage]
 
 	mu struct {
 		sync.Mutex

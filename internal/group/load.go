@@ -131,9 +131,12 @@ func (s *shard) replay(key, value []byte) error {
 			return nil
 		}
 		s.groups[k.Group] = classicGroupFromRecord(k.Group, v.(*grouprecord.GroupMetadataValue))
+	case *grouprecord.ConsumerGroupMetadataKey, *grouprecord.ConsumerGroupPartitionMetadataKey,
+		*grouprecord.ConsumerGroupMemberMetadataKey, *grouprecord.ConsumerGroupTargetAssignmentMetadataKey,
+		*grouprecord.ConsumerGroupTargetAssignmentMemberKey, *grouprecord.ConsumerGroupCurrentMemberAssignmentKey:
+		s.replayConsumer(k, v)
 	default:
-		// KIP-848 consumer-group records (key versions 3–8) and share-group records: the
-		// consumer protocol's replay goes here.
+		// Share-group records (key versions 9–15): share groups are not served.
 		s.log.Debug("skipping a __consumer_offsets record of an unsupported type", slog.Int("key_version", int(kv)))
 	}
 	return nil
@@ -219,5 +222,6 @@ func (s *shard) onLoaded() {
 			s.prepareRebalance(cg, fmt.Sprintf("freshly loaded group is over group.max.size (%d > %d)", len(cg.members), s.c.cfg.MaxSize))
 		}
 	}
+	s.onConsumerGroupsLoaded()
 	s.scheduleExpiry()
 }

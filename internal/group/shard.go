@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -73,6 +74,7 @@ type shard struct {
 	writes   []pendingWrite
 	writeSeq uint64
 	wake     *time.Timer
+	regexes  map[string]*regexp.Regexp // compiled subscription regexes (topics.go)
 }
 
 // pendingWrite is a batch written to the log and not yet committed (the high watermark has
@@ -97,6 +99,7 @@ func newShard(c *Coordinator, partition, epoch int32, p *replica.Partition) *sha
 		offsets:   newOffsetStore(),
 		timers:    newTimers(),
 		builder:   record.NewBuilder(internalBatchOptions()),
+		regexes:   map[string]*regexp.Regexp{},
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.state.Store(int32(shardLoading))

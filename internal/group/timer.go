@@ -22,6 +22,11 @@ const (
 	timerWrite
 	// timerExpiry: the periodic offsets and group expiration.
 	timerExpiry
+	// timerConsumerSession: a KIP-848 member's session expires.
+	timerConsumerSession
+	// timerConsumerRebalance: a KIP-848 member has not revoked partitions within its
+	// rebalance timeout.
+	timerConsumerRebalance
 )
 
 type timerKey struct {

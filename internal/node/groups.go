@@ -44,6 +44,13 @@ func groupConfig(cfg *config.Broker) group.Config {
 	c.MinSessionTimeout = g.MinSessionTimeout
 	c.MaxSessionTimeout = g.MaxSessionTimeout
 	c.MaxSize = g.MaxSize
+	c.ConsumerProtocol = g.ConsumerProtocol
+	c.ConsumerSessionTimeout = g.Consumer.SessionTimeout
+	c.ConsumerHeartbeatInterval = g.Consumer.HeartbeatInterval
+	c.ConsumerMaxSize = g.Consumer.MaxSize
+	if len(g.Consumer.Assignors) > 0 {
+		c.ConsumerAssignors = g.Consumer.Assignors
+	}
 	return c
 }
 
@@ -84,4 +91,19 @@ func (s *subscriber) coordinateTopics(next *metadata.Image, d *metadata.Delta) {
 		deleted = append(deleted, t.Name)
 	}
 	c.OnTopicsDeleted(s.ctx, deleted)
+	if len(d.CreatedTopics) > 0 || len(d.DeletedTopics) > 0 || len(d.ChangedPartitions) > 0 {
+		// Kafka's onNewMetadataImage: KIP-848 assignment and regex subscriptions work on
+		// the topics' ids and partition counts. The coordinator ignores an unchanged set.
+		c.SetTopics(s.ctx, groupTopics(next))
+	}
+}
+
+// groupTopics lists the image's topics for the group coordinator.
+func groupTopics(im *metadata.Image) []group.TopicInfo {
+	ts := im.Topics()
+	out := make([]group.TopicInfo, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, group.TopicInfo{ID: t.ID, Name: t.Name, Partitions: int32(len(t.Partitions))})
+	}
+	return out
 }

@@ -4,8 +4,8 @@ import "github.com/sluicehq/sluice/internal/group"
 
 // GroupDeps are the components only the group coordinator's handlers use (FindCoordinator,
 // JoinGroup, SyncGroup, Heartbeat, LeaveGroup, OffsetCommit, OffsetFetch, OffsetDelete,
-// DescribeGroups, ListGroups, DeleteGroups; the KIP-848 ConsumerGroupHeartbeat and
-// ConsumerGroupDescribe will join them). See Deps: FindCoordinator also uses Deps.Metadata
+// DescribeGroups, ListGroups, DeleteGroups, and KIP-848's ConsumerGroupHeartbeat and
+// ConsumerGroupDescribe). See Deps: FindCoordinator also uses Deps.Metadata
 // (who leads the group's __consumer_offsets partition) and AdminDeps.Controller (to create
 // that topic on first use).
 type GroupDeps struct {

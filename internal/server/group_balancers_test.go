@@ -166,6 +166,9 @@ type memberOpts struct {
 	balancer  kgo.GroupBalancer
 	session   time.Duration
 	heartbeat time.Duration // 0: kgo's default (3 s)
+	// serverSide opts into KIP-848 (the balancer must be range or sticky): the broker
+	// assigns, and sessions and heartbeats follow the broker's group.consumer.* settings.
+	serverSide bool
 }
 
 func startMember(t testing.TB, addr string, l *ledger, group, topic, name string, o memberOpts) *member {
@@ -200,6 +203,9 @@ func startMember(t testing.TB, addr string, l *ledger, group, topic, name string
 	}
 	if o.heartbeat > 0 {
 		opts = append(opts, kgo.HeartbeatInterval(o.heartbeat))
+	}
+	if o.serverSide {
+		opts = append(opts, kgo.ServerSideBalancer())
 	}
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
@@ -269,12 +275,14 @@ func TestGroupBalancers(t *testing.T) {
 		createTopic(t, adm, topic, groupPartitions, nil)
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			runBalancerScenario(t, c, topic, group, tt.balancer)
+			runBalancerScenario(t, c, topic, group, memberOpts{balancer: tt.balancer})
 		})
 	}
 }
 
-func runBalancerScenario(t *testing.T, c *nodetest.Cluster, topic, group string, balancer kgo.GroupBalancer) {
+// runBalancerScenario runs the scenario with members configured as base (session and
+// heartbeat are the scenario's).
+func runBalancerScenario(t *testing.T, c *nodetest.Cluster, topic, group string, base memberOpts) {
 	l := newLedger(t)
 	produced := 0
 	produce := func(n int) {
@@ -306,8 +314,9 @@ func runBalancerScenario(t *testing.T, c *nodetest.Cluster, topic, group string,
 	next := 0
 	add := func() {
 		next++
-		live = append(live, startMember(t, c.Addr, l, group, topic, fmt.Sprintf("m%d", next),
-			memberOpts{balancer: balancer, session: 1500 * time.Millisecond, heartbeat: 100 * time.Millisecond}))
+		o := base
+		o.session, o.heartbeat = 1500*time.Millisecond, 100*time.Millisecond
+		live = append(live, startMember(t, c.Addr, l, group, topic, fmt.Sprintf("m%d", next), o))
 	}
 	remove := func(i int, kill bool) {
 		m := live[i]

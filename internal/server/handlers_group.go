@@ -17,7 +17,7 @@ func (s *Server) groupHandlers() []Handler {
 	if s.opts.Deps.Groups == nil || s.opts.Deps.Metadata == nil {
 		return nil
 	}
-	return []Handler{
+	hs := []Handler{
 		s.offsetCommitHandler(),    // 08_offset_commit.go
 		s.offsetFetchHandler(),     // 09_offset_fetch.go
 		s.findCoordinatorHandler(), // 10_find_coordinator.go
@@ -30,6 +30,14 @@ func (s *Server) groupHandlers() []Handler {
 		s.deleteGroupsHandler(),    // 42_delete_groups.go
 		s.offsetDeleteHandler(),    // 47_offset_delete.go
 	}
+	if s.opts.Deps.Groups.Config().ConsumerProtocol {
+		// group.coordinator.rebalance.protocols includes "consumer" (KIP-848).
+		hs = append(hs,
+			s.consumerGroupHeartbeatHandler(), // 68_consumer_group_heartbeat.go
+			s.consumerGroupDescribeHandler(),  // 69_consumer_group_describe.go
+		)
+	}
+	return hs
 }
 
 // What the group handlers share.
