@@ -114,6 +114,7 @@ func (b *broker) start(clientAddr, ctrlAddr string) {
 		"--override", "controller.quorum.voters=1@"+ctrlAddr,
 		"--override", "log.dirs="+filepath.Join(b.dir, "data"),
 		"--override", "sluice.logger.format=json",
+		"--override", "sluice.metrics.listener=127.0.0.1:0", // brokers run side by side
 		"--override", "initial.broker.registration.timeout.ms=30000",
 	)
 	for _, o := range b.overrides {

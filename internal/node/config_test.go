@@ -18,6 +18,7 @@ func brokerConfig(t *testing.T, extra map[string]string) *config.Broker {
 	t.Helper()
 	p := config.SingleNodeDefaults()
 	p["log.dirs"] = t.TempDir()
+	p["sluice.metrics.listener"] = "127.0.0.1:0" // tests run nodes side by side
 	for k, v := range extra {
 		p[k] = v
 	}

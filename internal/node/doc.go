@@ -5,6 +5,11 @@
 //
 // # Startup (Start)
 //
+//  0. Metrics (metrics.go): with sluice.metrics.listener set, the registry
+//     (internal/metrics) and the HTTP listener serving /metrics, /healthz and /readyz bind
+//     right after the directory locks of step 2, so /readyz can say which step the node is
+//     at (503 with the reason) until it serves. The registry is the server's Observer and storage's flush hook; its pull
+//     collectors get the components once they exist.
 //  1. Listener ports: a listener configured with port 0 gets a free port now, so that the
 //     broker registers the port it will serve on (see resolvePorts).
 //  2. Identity: an exclusive lock (.lock, flock) on every log dir and metadata.log.dir,
@@ -45,9 +50,12 @@
 //  4. replica.Manager.Close, then storage.Manager.Close, which flushes every log and writes
 //     checkpoints and the clean-shutdown marker, so that a restart needs no recovery. It runs
 //     to the end even when ctx has expired.
-//  5. controller, quorum, FSM; the directory locks are released last.
+//  5. controller, quorum, FSM; the directory locks are released.
+//  6. The metrics listener, last (scrapes in progress get 5 s), so /healthz answers and
+//     /readyz says "shutting down" to the end; the collectors stopped reading the
+//     components before step 3.
 //
-// Every goroutine the node starts (the heartbeat loop) and every component's goroutines are
+// Every goroutine the node starts (the heartbeat loop, the metrics HTTP server) and every component's goroutines are
 // stopped and waited for by Close.
 //
 // # Not yet

@@ -17,6 +17,7 @@ import (
 	"github.com/sluicehq/sluice/internal/controller"
 	"github.com/sluicehq/sluice/internal/group"
 	"github.com/sluicehq/sluice/internal/metadata"
+	"github.com/sluicehq/sluice/internal/metrics"
 	"github.com/sluicehq/sluice/internal/quorum"
 	"github.com/sluicehq/sluice/internal/replica"
 	"github.com/sluicehq/sluice/internal/server"
@@ -74,6 +75,12 @@ type Node struct {
 
 	locks dirLocks // held from Start to the end of Close
 
+	// metrics and metricsSrv exist when sluice.metrics.listener is set (metrics.go);
+	// readiness is what /readyz reports.
+	metrics    *metrics.Metrics
+	metricsSrv *metricsServer
+	readiness  readiness
+
 	hadCleanShutdown bool
 	firstStart       bool
 
@@ -120,6 +127,12 @@ func Start(ctx context.Context, cfg *config.Broker, opts Options) (n *Node, err 
 	if err != nil {
 		return n, fmt.Errorf("%w: %w", ErrStartup, err)
 	}
+	// The metrics listener next (a second process on the same data fails on the lock
+	// first), so that /healthz and /readyz answer during the rest of the startup.
+	n.readiness.setStep("loading meta.properties")
+	if err := n.startMetrics(cfg.MetricsListener); err != nil {
+		return n, err
+	}
 	n.firstStart = !fileExists(filepath.Join(cfg.LogDirs[0], metadata.MetaPropertiesFile))
 	n.meta, err = metadata.LoadOrFormat(identityDirs(cfg), cfg.NodeID, "")
 	if err != nil {
@@ -129,6 +142,7 @@ func Start(ctx context.Context, cfg *config.Broker, opts Options) (n *Node, err 
 	// 2. The metadata image and the quorum that feeds it.
 	n.fsm = metadata.NewFSM(metadata.FSMOptions{ClusterID: n.meta.ClusterID, Logger: n.log.With("component", "metadata")})
 	if cfg.Roles.Controller {
+		n.readiness.setStep("opening the metadata quorum")
 		if err := n.startQuorum(ctx, cfg); err != nil {
 			return n, err
 		}
@@ -142,11 +156,13 @@ func Start(ctx context.Context, cfg *config.Broker, opts Options) (n *Node, err 
 
 	// 3. The network edge, last: every request it takes finds the broker registered and
 	// unfenced and its partitions open.
+	n.metricsSources()
+	n.readiness.setStep("starting the listeners")
 	sopts := server.Options{
 		Config:        n.cfg.Load(),
 		Logger:        n.log.With("component", "server"),
 		Deps:          n.serverDeps(),
-		Observer:      opts.Observer,
+		Observer:      n.observer(),
 		ExtraHandlers: opts.ExtraHandlers,
 	}
 	if n.stream != nil {
@@ -164,6 +180,7 @@ func Start(ctx context.Context, cfg *config.Broker, opts Options) (n *Node, err 
 	}
 	n.srv = srv
 	n.subs.setServer(srv)
+	n.readiness.setServing()
 	return n, nil
 }
 
@@ -208,6 +225,7 @@ func (n *Node) startBroker(ctx context.Context, cfg *config.Broker) error {
 	rctx, cancel := context.WithTimeout(ctx, regTimeout)
 	defer cancel()
 
+	n.readiness.setStep("registering the broker with the controller")
 	n.life = newLifecycle(n, cfg)
 	if err := n.life.register(rctx); err != nil {
 		return fmt.Errorf("%w: broker registration: %w", ErrStartup, err)
@@ -222,6 +240,7 @@ func (n *Node) startBroker(ctx context.Context, cfg *config.Broker) error {
 
 	// Storage removes the marker as it opens; whether it was there is what a restart after a
 	// clean stop is judged by (no recovery scan), so it is read first.
+	n.readiness.setStep("loading the logs")
 	n.hadCleanShutdown = fileExists(filepath.Join(cfg.LogDirs[0], cleanShutdownFile))
 	im := n.fsm.Current()
 	topicDefaults := replicaConfig(cfg.TopicDefaults)
@@ -250,6 +269,7 @@ func (n *Node) startBroker(ctx context.Context, cfg *config.Broker) error {
 		CleanerThreads:                    cleanerThreads(cfg),
 		CleanerBackoffMs:                  ms(cfg.Cleaner.Backoff),
 		RecoveryThreadsPerDataDir:         cfg.NumRecoveryThreadsPerDataDir,
+		OnFlush:                           n.onFlush(),
 	})
 	if err != nil {
 		return fmt.Errorf("%w: log directory %s: %w", ErrStartup, cfg.LogDirs[0], err)
@@ -282,6 +302,7 @@ func (n *Node) startBroker(ctx context.Context, cfg *config.Broker) error {
 
 	// Ready: ask to be unfenced, and wait until the controller's answer (leaders for our
 	// partitions) has reached the replicas.
+	n.readiness.setStep("unfencing the broker and applying the metadata")
 	off, err := n.life.unfence(rctx)
 	if err != nil {
 		return fmt.Errorf("%w: unfencing the broker: %w", ErrStartup, err)
@@ -360,6 +381,7 @@ func (n *Node) shutdown(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("%s: %w", what, err))
 		}
 	}
+	n.readiness.setClosing()
 	// 1. Stop taking requests; let those read finish and their responses go out. The
 	// server gets two thirds of the time left, so that controlled shutdown still has some
 	// when a request (a long poll, an acks=all wait) holds the server to its deadline.
@@ -376,6 +398,10 @@ func (n *Node) shutdown(ctx context.Context) error {
 	// so that the next start registers at once.
 	if n.life != nil {
 		add("controlled shutdown", n.life.stop(ctx))
+	}
+	// The collectors stop reading the components before they close.
+	if n.metrics != nil {
+		n.metrics.SetSources(metrics.Sources{})
 	}
 	if n.unsub != nil {
 		n.unsub()
@@ -411,6 +437,10 @@ func (n *Node) shutdown(ctx context.Context) error {
 		n.fsm.Close()
 	}
 	n.locks.release()
+	// Last, so that /healthz answers and /readyz says why not to the end.
+	if n.metricsSrv != nil {
+		add("metrics listener", n.metricsSrv.close(context.WithoutCancel(ctx)))
+	}
 	return errors.Join(errs...)
 }
 

@@ -112,6 +112,8 @@ func baseProps(dir, clientAddr, controllerAddr string) map[string]string {
 	p["listeners"] = "PLAINTEXT://" + clientAddr + ",CONTROLLER://" + controllerAddr
 	p["controller.quorum.voters"] = p["node.id"] + "@" + controllerAddr
 	p["log.dirs"] = filepath.Join(dir, "data")
+	// Metrics on, as by default, but on a free port: tests run many nodes at once.
+	p["sluice.metrics.listener"] = "127.0.0.1:0"
 	// Tests fail fast instead of waiting a minute for a registration that cannot happen.
 	p["initial.broker.registration.timeout.ms"] = "20000"
 	return p
