@@ -265,7 +265,11 @@ func (c *Coordinator) OffsetFetch(ctx context.Context, r Request, req *message.O
 	if r.Version >= 8 {
 		resp.Groups = make([]message.OffsetFetchResponseGroup, 0, len(req.Groups))
 		for _, g := range req.Groups {
-			rg, err := c.fetchGroup(ctx, FetchGroup{GroupID: g.GroupId, Topics: g.Topics, MemberID: g.MemberId, MemberEpoch: g.MemberEpoch})
+			fg := FetchGroup{GroupID: g.GroupId, Topics: g.Topics, MemberID: g.MemberId, MemberEpoch: g.MemberEpoch}
+			if r.Version < 9 {
+				fg.MemberID, fg.MemberEpoch = nil, -1 // v9 added them: older clients send none
+			}
+			rg, err := c.fetchGroup(ctx, fg)
 			if err != nil {
 				return nil, err
 			}

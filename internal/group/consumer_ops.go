@@ -51,8 +51,12 @@ func heartbeatError(err *kerr.Error, msg string) heartbeatResult {
 	return heartbeatResult{code: err.Code, message: msg}
 }
 
-func sessionKey(g, m string) timerKey   { return timerKey{kind: timerConsumerSession, group: g, member: m} }
-func rebalanceKey(g, m string) timerKey { return timerKey{kind: timerConsumerRebalance, group: g, member: m} }
+func sessionKey(g, m string) timerKey {
+	return timerKey{kind: timerConsumerSession, group: g, member: m}
+}
+func rebalanceKey(g, m string) timerKey {
+	return timerKey{kind: timerConsumerRebalance, group: g, member: m}
+}
 
 // writeThen writes recs and runs done once they are committed; with no records, once every
 // record written before is committed (what a reader of the current state depends on).

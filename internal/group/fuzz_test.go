@@ -14,7 +14,7 @@ var groupAPIs = []struct{ key, max int16 }{
 	{message.KeyOffsetCommit, 9}, {message.KeyOffsetFetch, 9}, {message.KeyJoinGroup, 9},
 	{message.KeyHeartbeat, 4}, {message.KeyLeaveGroup, 5}, {message.KeySyncGroup, 5},
 	{message.KeyDescribeGroups, 5}, {message.KeyListGroups, 5}, {message.KeyDeleteGroups, 2},
-	{message.KeyOffsetDelete, 0},
+	{message.KeyOffsetDelete, 0}, {message.KeyConsumerGroupHeartbeat, 1}, {message.KeyConsumerGroupDescribe, 0},
 }
 
 // call runs one request through the coordinator method of its API.
@@ -40,6 +40,10 @@ func call(ctx context.Context, c *Coordinator, r Request, req message.Request) (
 		return c.DeleteGroups(ctx, r, req)
 	case *message.OffsetDeleteRequest:
 		return c.OffsetDelete(ctx, r, req)
+	case *message.ConsumerGroupHeartbeatRequest:
+		return c.ConsumerGroupHeartbeat(ctx, r, req)
+	case *message.ConsumerGroupDescribeRequest:
+		return c.ConsumerGroupDescribe(ctx, r, req)
 	}
 	return nil, nil
 }
@@ -60,6 +64,7 @@ func FuzzGroupRequests(f *testing.F) {
 		}
 	}
 	e := newEnv(f, func(c *Config) { c.NewMemberJoinTimeout = time.Second })
+	e.c.SetTopics(context.Background(), []TopicInfo{{ID: [16]byte{1}, Name: "t", Partitions: 3}, {ID: [16]byte{2}, Name: "t2", Partitions: 1}})
 	f.Fuzz(func(t *testing.T, key, version int, body []byte) {
 		var max int16 = -1
 		for _, api := range groupAPIs {
@@ -122,5 +127,12 @@ func seedRequest(req message.Request) {
 	case *message.OffsetDeleteRequest:
 		r.GroupId = "fz"
 		r.Topics = []message.OffsetDeleteRequestTopic{{Name: "t", Partitions: []message.OffsetDeleteRequestPartition{{PartitionIndex: 0}}}}
+	case *message.ConsumerGroupHeartbeatRequest:
+		r.GroupId, r.MemberId, r.MemberEpoch, r.RebalanceTimeoutMs = "fz848", "m", 0, 1000
+		r.SubscribedTopicNames = []string{"t"}
+		r.SubscribedTopicRegex = ptr("t.*")
+		r.TopicPartitions = []message.ConsumerGroupHeartbeatRequestTopicPartitions{}
+	case *message.ConsumerGroupDescribeRequest:
+		r.GroupIds = []string{"fz848", "fz"}
 	}
 }
