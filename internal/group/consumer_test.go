@@ -200,12 +200,16 @@ func TestConsumerHeartbeatErrors(t *testing.T) {
 	}{
 		{"empty group id", 1, func(r *message.ConsumerGroupHeartbeatRequest) { r.GroupId = "" }, kerr.InvalidRequest},
 		{"v1 empty member id", 1, func(r *message.ConsumerGroupHeartbeatRequest) { r.MemberId = "" }, kerr.InvalidRequest},
-		{"join without rebalance timeout", 1, func(r *message.ConsumerGroupHeartbeatRequest) { r.MemberId, r.MemberEpoch, r.RebalanceTimeoutMs = "x", 0, -1 }, kerr.InvalidRequest},
+		{"join without rebalance timeout", 1, func(r *message.ConsumerGroupHeartbeatRequest) {
+			r.MemberId, r.MemberEpoch, r.RebalanceTimeoutMs = "x", 0, -1
+		}, kerr.InvalidRequest},
 		{"join owning partitions", 1, func(r *message.ConsumerGroupHeartbeatRequest) {
 			r.MemberId, r.MemberEpoch = "x", 0
 			r.TopicPartitions = []message.ConsumerGroupHeartbeatRequestTopicPartitions{{TopicId: topicA.ID, Partitions: []int32{0}}}
 		}, kerr.InvalidRequest},
-		{"join without subscription", 1, func(r *message.ConsumerGroupHeartbeatRequest) { r.MemberId, r.MemberEpoch, r.SubscribedTopicNames = "x", 0, nil }, kerr.InvalidRequest},
+		{"join without subscription", 1, func(r *message.ConsumerGroupHeartbeatRequest) {
+			r.MemberId, r.MemberEpoch, r.SubscribedTopicNames = "x", 0, nil
+		}, kerr.InvalidRequest},
 		{"epoch -3", 1, func(r *message.ConsumerGroupHeartbeatRequest) { r.MemberEpoch = -3 }, kerr.InvalidRequest},
 		{"static leave without instance", 1, func(r *message.ConsumerGroupHeartbeatRequest) { r.MemberEpoch = -2 }, kerr.InvalidRequest},
 		{"empty instance id", 1, func(r *message.ConsumerGroupHeartbeatRequest) { r.InstanceId = ptr("") }, kerr.InvalidRequest},
@@ -222,7 +226,9 @@ func TestConsumerHeartbeatErrors(t *testing.T) {
 			r.SubscribedTopicNames = []string{"a"}
 			r.TopicPartitions = []message.ConsumerGroupHeartbeatRequestTopicPartitions{}
 		}, kerr.UnreleasedInstanceID},
-		{"instance of another member", 1, func(r *message.ConsumerGroupHeartbeatRequest) { r.MemberId, r.MemberEpoch, r.InstanceId = "s2", 2, &inst }, kerr.FencedInstanceID},
+		{"instance of another member", 1, func(r *message.ConsumerGroupHeartbeatRequest) {
+			r.MemberId, r.MemberEpoch, r.InstanceId = "s2", 2, &inst
+		}, kerr.FencedInstanceID},
 		{"group full", 1, func(r *message.ConsumerGroupHeartbeatRequest) {
 			r.MemberId, r.MemberEpoch = "m3", 0
 			r.SubscribedTopicNames = []string{"a"}

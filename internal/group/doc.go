@@ -2,8 +2,8 @@
 // SyncGroup, Heartbeat, LeaveGroup), committed offsets (OffsetCommit, OffsetFetch,
 // OffsetDelete), group administration (ListGroups, DescribeGroups, DeleteGroups), and their
 // persistence in __consumer_offsets with Kafka's own record schemas
-// (internal/protocol/grouprecord). KIP-848's consumer protocol builds on the same machinery
-// (see "Extending" below).
+// (internal/protocol/grouprecord), and KIP-848 consumer groups (ConsumerGroupHeartbeat,
+// ConsumerGroupDescribe, server-side assignors) on the same machinery.
 //
 // # Placement
 //
@@ -66,21 +66,46 @@
 //     member, group and write in flight); groups and offsets are bounded by the log, which
 //     expiration and compaction keep small.
 //
-// # Extending: KIP-848 consumer groups
+// # KIP-848 consumer groups
 //
 // A group is of one protocol type: the shard's map holds the group interface (group.go),
-// implemented by *classicGroup; a consumer group type implements it too (offset commit
-// and fetch validation with member epochs, OffsetDelete/DeleteGroups rules, describe,
-// tombstones, expiry). ConsumerGroupHeartbeat runs on the group's shard with do(), writes
-// its records (key versions 3–8, grouprecord) with shard.write and schedules its session
-// and rebalance timeouts with shard.schedule; shard.replay gets a case for those keys, and
-// onLoaded starts the loaded members' sessions. The offset store, expiration, ListGroups
-// and DeleteGroups already work on any group. Server-side assignment needs the topics'
-// partitions: that is a new input (Kafka's onNewMetadataImage), best given by the node's
-// subscriber to Coordinator and passed to each shard with submit. Classic members joining
-// a consumer group (Kafka's online migration) branch off in shard.join, sync and heartbeat,
-// which answer as for a group of another type until then.
+// implemented by *classicGroup and *consumerGroup (consumer.go). ConsumerGroupHeartbeat
+// runs on the group's shard (consumer_ops.go, Kafka's consumerGroupHeartbeat): a member
+// joins with epoch 0, heartbeats with its epoch and owned partitions, leaves with -1 (a
+// static member with -2, keeping its partitions until it returns under a new member id or
+// its session expires). A new member, a changed subscription or a change of the subscribed
+// topics bumps the group epoch; the target assignment is then computed at once by the
+// group's assignor (assignor.go: "uniform", sticky and balanced, or "range"; the one most
+// members name, else the first of group.consumer.assignors). Each member reconciles
+// towards its target on its own heartbeats (Kafka's CurrentAssignmentBuilder): partitions
+// to give up are revoked first, within its epoch; once its owned partitions no longer
+// include them it moves to the target epoch and gets the new partitions that no other
+// member still owns (consumerGroup.owners), so a partition never has two owners. Session
+// (group.consumer.session.timeout.ms) and rebalance (the member's, for revocation)
+// timeouts are shard timers; an expired member is removed and its partitions reassigned.
 //
+// The topics come from the node (SetTopics, Kafka's onNewMetadataImage): subscriptions by
+// name and by regex (Go's RE2, matching whole names, internal topics excluded) resolve
+// against them, and a change of the topics a group subscribes to (created, deleted, more
+// partitions) gives it a new epoch and target at once.
+//
+// Records (consumer_records.go), key versions 3–8, values v0: ConsumerGroupMetadata (the
+// group epoch), ConsumerGroupPartitionMetadata (the subscribed topics' ids and partition
+// counts), ConsumerGroupMemberMetadata, ConsumerGroupTargetAssignmentMetadata and
+// ...Member, ConsumerGroupCurrentMemberAssignment; tombstones when a member leaves or the
+// group is deleted or expires. Replay rebuilds the group; onLoaded restarts every member's
+// session (and pending revocation deadline). Unlike classic operations, a heartbeat's
+// state changes apply at once on the loop (later heartbeats must see them); its answer waits
+// until its records, or those written before it, are committed.
+//
+// Offsets of consumer groups are validated by member epoch (STALE_MEMBER_EPOCH,
+// UNKNOWN_MEMBER_ID; OffsetCommit below v9 is UNSUPPORTED_VERSION for a member), expire
+// counted from their commit for topics no member subscribes to, and DeleteGroups needs the
+// group empty. A classic JoinGroup on a consumer group with members is refused
+// (INCONSISTENT_GROUP_PROTOCOL) and a ConsumerGroupHeartbeat on a classic group with members
+// gets GROUP_ID_NOT_FOUND, as Kafka with migration disabled; an empty group of one type
+// becomes the other, its offsets kept.
+
 // # Differences from Kafka
 //
 //   - State changes apply when their records commit, as Kafka's old coordinator did;
@@ -102,6 +127,18 @@
 //   - A record the load cannot decode is skipped with a warning (Kafka fails the load).
 //   - OffsetCommit and OffsetFetch v0 are served by the coordinator (Kafka kept them in
 //     ZooKeeper and 4.0 removed them). No authorization, no quotas, no metrics yet.
+//   - KIP-848: no online migration between the classic and consumer protocols (Kafka's
+//     group.consumer.migration.policy=disabled); no rack-aware assignment; regexes are
+//     resolved on the loop when needed, not asynchronously, and no RegularExpression
+//     records are written (the specs Sluice generates from predate them), nor the metadata
+//     hash of Kafka 4.1 (PartitionMetadata records as Kafka 4.0 writes them). A commit
+//     with the member's previous epoch is accepted (Kafka 4.3's relaxation; 4.0 answers
+//     STALE_MEMBER_EPOCH). A heartbeat's state changes apply before its records commit
+//     and are not rolled back if the write fails (Kafka reverts its timeline): the
+//     member is answered with the error and the memory stays ahead of the log until the
+//     shard is reloaded. A failed write means leadership is moving or storage failed,
+//     and the next coordinator rebuilds the state from the log. DescribeGroups reports a
+//     consumer group as Dead with no members (Kafka 4.0 without migration does too).
 //
 // # Imports
 //
