@@ -127,9 +127,8 @@ func invalidHeartbeat(version int16, req *message.ConsumerGroupHeartbeatRequest)
 	case req.MemberEpoch > 0:
 	case req.MemberEpoch == leaveEpoch:
 	case req.MemberEpoch == staticLeaveEpoch:
-		if req.InstanceId == nil {
-			return "InstanceId can't be null when leaving with a static member epoch."
-		}
+		// Kafka requires InstanceId here; franz-go (v1.22) leaves without it, so a
+		// missing one is looked up from the member id on the shard (consumerLeave).
 	default:
 		return "MemberEpoch is invalid."
 	}

@@ -539,6 +539,17 @@ func (s *shard) consumerLeave(req heartbeatRequest, reply func(heartbeatResult))
 		return
 	}
 	var m *consumerMember
+	if req.epoch == staticLeaveEpoch && req.instanceID == nil {
+		// Kafka answers INVALID_REQUEST; a static member's own id says which instance
+		// leaves, which lets clients that omit it (franz-go) restart without a
+		// reassignment.
+		if dm := cg.members[req.memberID]; dm != nil && dm.instanceID != nil {
+			req.instanceID = dm.instanceID
+		} else {
+			reply(heartbeatError(kerr.InvalidRequest, "InstanceId can't be null."))
+			return
+		}
+	}
 	if req.instanceID != nil {
 		holderID, held := cg.static[*req.instanceID]
 		switch {

@@ -15,7 +15,9 @@
 // Differences from Kafka: regular expressions are Go's RE2 (Kafka uses RE2/J; the syntax
 // is the same) and resolved synchronously; no online migration between protocols
 // (Kafka's group.consumer.migration.policy=disabled); rack-aware assignment is not done;
-// no authorization; throttle 0.
+// a static leave (-2) without InstanceId is accepted when the member id is a static
+// member's (Kafka answers INVALID_REQUEST; franz-go v1.22 sends none, and would otherwise
+// lose its partitions to a reassignment on every restart); no authorization; throttle 0.
 
 package server
 
