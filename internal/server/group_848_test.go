@@ -260,3 +260,26 @@ func TestGroup848CommitResumeAcrossRestart(t *testing.T) {
 		}
 	}
 }
+
+// ApiVersions advertises ConsumerGroupHeartbeat and ConsumerGroupDescribe only while
+// group.coordinator.rebalance.protocols includes consumer.
+func TestGroup848Advertised(t *testing.T) {
+	for _, tt := range []struct {
+		protocols string
+		want      bool
+	}{{"classic,consumer", true}, {"classic", false}} {
+		c := nodetest.Start(t, nodetest.Config(map[string]string{"group.coordinator.rebalance.protocols": tt.protocols}))
+		resp, err := kmsg.NewPtrApiVersionsRequest().RequestWith(kgoCtx(t), c.Client(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[int16]bool{}
+		for _, k := range resp.ApiKeys {
+			got[k.ApiKey] = true
+		}
+		if got[68] != tt.want || got[69] != tt.want {
+			t.Fatalf("protocols %s: 68 advertised %v, 69 %v, want %v", tt.protocols, got[68], got[69], tt.want)
+		}
+		c.Stop(t)
+	}
+}
