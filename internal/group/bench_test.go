@@ -141,3 +141,79 @@ func BenchmarkOffsetCommit(b *testing.B) {
 		})
 	}
 }
+
+// writeConsumerGroups appends what KIP-848 groups leave in __consumer_offsets: per group
+// the group epoch, the subscribed topic's metadata, and for each member its metadata,
+// target and current assignment (12 partitions shared), plus 24 offset records.
+func writeConsumerGroups(tb testing.TB, p *replica.Partition, prefix string, groups, membersPerGroup int) {
+	tb.Helper()
+	var recs []rec
+	flush := func() {
+		if len(recs) == 0 {
+			return
+		}
+		bd := record.NewBuilder(internalBatchOptions())
+		for i, r := range recs {
+			if err := bd.Append(int32(i), 1_700_000_000_000, r.key, r.value, nil); err != nil {
+				tb.Fatal(err)
+			}
+		}
+		b, err := bd.Build()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if _, err := p.Append(context.Background(), b, replica.AppendOptions{RequiredAcks: 1, Origin: replica.OriginCoordinator}); err != nil {
+			tb.Fatal(err)
+		}
+		recs = recs[:0]
+	}
+	topic := [16]byte{7}
+	for i := range groups {
+		id := fmt.Sprintf("%s-%d", prefix, i)
+		for round := range 2 {
+			for part := range int32(12) {
+				recs = append(recs, offsetCommitRecord(id, "orders", part, offsetValue{
+					offset: int64(1000*round + i), leaderEpoch: 1, commitTimestampMs: 1_700_000_000_000, expireTimestampMs: -1,
+				}))
+			}
+		}
+		g := newConsumerGroup(id)
+		g.epoch, g.assignmentEpoch = 5, 5
+		g.subscribed["orders"] = topicMeta{id: topic, partitions: 12}
+		for m := range membersPerGroup {
+			cm := &consumerMember{
+				id: fmt.Sprintf("Xa8f0b2c56-8f1e-4c41-%02d", m), clientID: "consumer", clientHost: "/10.0.0.1",
+				subscribedTopics: []string{"orders"}, rebalanceTimeoutMs: 300000, serverAssignor: ptr("uniform"),
+				epoch: 5, previousEpoch: 4, state: memberStable, assigned: assignment{}, revoking: assignment{},
+			}
+			for part := int32(m); part < 12; part += int32(membersPerGroup) {
+				cm.assigned.add(topic, part)
+			}
+			recs = append(recs, memberMetadataRecord(id, cm), targetMemberRecord(id, cm.id, cm.assigned), currentAssignmentRecord(id, cm))
+		}
+		recs = append(recs, partitionMetadataRecord(g), consumerGroupRecord(g), targetMetadataRecord(g))
+		if len(recs) >= 500 {
+			flush()
+		}
+	}
+	flush()
+}
+
+// BenchmarkLoad10kConsumerGroups: as BenchmarkLoad10kGroups, with KIP-848 groups (3
+// members each: 36 records per group, 360,000 records). Target: under 2 s.
+func BenchmarkLoad10kConsumerGroups(b *testing.B) {
+	e := newEnv(b, func(c *Config) { c.OffsetsTopicNumPartitions = 1 })
+	writeConsumerGroups(b, e.parts[0], "g", 10_000, 3)
+	b.ReportMetric(float64(e.parts[0].SizeBytes())/(1<<20), "MiB")
+	b.ResetTimer()
+	for range b.N {
+		e.c.Resign(0, -1)
+		e.epoch++
+		e.c.Elect(0, e.epoch, e.parts[0])
+		e.waitLoaded()
+	}
+	b.StopTimer()
+	if d := e.consumerDescribe("g-9999"); d.GroupState != "Stable" || len(d.Members) != 3 {
+		b.Fatalf("loaded %+v", d)
+	}
+}
