@@ -9,8 +9,10 @@
 //     COORDINATOR_NOT_AVAILABLE while the topic cannot be created (too few brokers for
 //     its replication factor), the partition has no leader or the leader has no endpoint
 //     on this listener.
-//   - Transaction keys (key type 1): COORDINATOR_NOT_AVAILABLE: Sluice has no
-//     transaction coordinator yet.
+//   - Transaction keys (key type 1): INVALID_REQUEST with a message saying Sluice has no
+//     transaction coordinator yet. Kafka always has one; a retriable code here
+//     (COORDINATOR_NOT_AVAILABLE) made transactional clients retry forever, so the error is
+//     deliberately final: a transactional producer fails at its first call, saying why.
 //   - Share keys (key type 2): INVALID_REQUEST below v6 and, as a broker without share
 //     groups answers, at v6. Unknown key types: INVALID_REQUEST.
 //   - Up to v3 a failure has node id -1, host "" and port -1, with the error's message
@@ -45,12 +47,24 @@ func (s *Server) findCoordinatorHandler() Handler {
 // coordinatorNode is one key's answer.
 type coordinatorNode struct {
 	code int16
+	msg  string // the error message; "" for the code's description
 	id   int32
 	host string
 	port int32
 }
 
 var noCoordinator = coordinatorNode{id: -1, port: -1}
+
+// noTxnCoordinator is the message transactional clients get from FindCoordinator.
+const noTxnCoordinator = "Sluice has no transaction coordinator yet: transactional producers are not supported (idempotent producers are)"
+
+// message is the error message sent with a failed lookup.
+func (n coordinatorNode) message() *string {
+	if n.msg != "" {
+		return ptrTo(n.msg)
+	}
+	return ptrTo(kerr.ForCode(n.code).Description)
+}
 
 func (s *Server) findCoordinator(ctx context.Context, r *Request, req *message.FindCoordinatorRequest) (message.Response, error) {
 	keys := req.CoordinatorKeys
@@ -76,7 +90,7 @@ func (s *Server) findCoordinator(ctx context.Context, r *Request, req *message.F
 				n = s.groupCoordinatorNode(im, key, r.Listener)
 			}
 		case coordinatorTransaction:
-			n.code = kerr.CoordinatorNotAvailable.Code
+			n.code, n.msg = kerr.InvalidRequest.Code, noTxnCoordinator
 		default: // share (no share coordinator) and unknown types
 			n.code = kerr.InvalidRequest.Code
 		}
@@ -90,7 +104,7 @@ func (s *Server) findCoordinator(ctx context.Context, r *Request, req *message.F
 			n := nodes[i]
 			c := message.FindCoordinatorResponseCoordinator{Key: key, NodeId: n.id, Host: n.host, Port: n.port, ErrorCode: n.code}
 			if n.code != 0 {
-				c.ErrorMessage = ptrTo(kerr.ForCode(n.code).Description)
+				c.ErrorMessage = n.message()
 			}
 			resp.Coordinators = append(resp.Coordinators, c)
 		}
@@ -99,7 +113,7 @@ func (s *Server) findCoordinator(ctx context.Context, r *Request, req *message.F
 	n := nodes[0]
 	resp.ErrorCode, resp.NodeId, resp.Host, resp.Port = n.code, n.id, n.host, n.port
 	if n.code != 0 && r.Version >= 1 {
-		resp.ErrorMessage = ptrTo(kerr.ForCode(n.code).Description)
+		resp.ErrorMessage = n.message()
 	}
 	return resp, nil
 }

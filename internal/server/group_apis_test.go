@@ -14,7 +14,7 @@ import (
 
 // FindCoordinator at every version: group keys name this broker (creating
 // __consumer_offsets, which Metadata then lists as internal with its 50 partitions),
-// transaction keys are COORDINATOR_NOT_AVAILABLE until transactions exist, share keys and
+// transaction keys are INVALID_REQUEST (final) until transactions exist, share keys and
 // unknown key types INVALID_REQUEST; up to v3 an error carries node -1, host "", port -1.
 func TestGroupFindCoordinator(t *testing.T) {
 	c := nodetest.Start(t)
@@ -57,8 +57,8 @@ func TestGroupFindCoordinator(t *testing.T) {
 		keyType int8
 		want    *kerr.Error
 	}{
-		{3, 1, kerr.CoordinatorNotAvailable},
-		{6, 1, kerr.CoordinatorNotAvailable},
+		{3, 1, kerr.InvalidRequest},
+		{6, 1, kerr.InvalidRequest},
 		{5, 2, kerr.InvalidRequest},
 		{6, 2, kerr.InvalidRequest},
 		{6, 9, kerr.InvalidRequest},
