@@ -295,6 +295,9 @@ func TestConsumerProtocolTypes(t *testing.T) {
 	if len(list.Groups) != 1 || list.Groups[0].GroupId != "cg" || list.Groups[0].ProtocolType != "consumer" || list.Groups[0].GroupState != "Stable" {
 		t.Fatalf("consumer groups listed: %+v", list.Groups)
 	}
+	if st := e.c.Stats(ctx(t)); st.Groups[StatsKey{Type: "consumer", State: "Stable"}] != 1 {
+		t.Fatalf("stats: %+v", st)
+	}
 }
 
 // Offsets of a consumer group are validated by member epoch.
@@ -560,5 +563,33 @@ func TestConsumerRegex(t *testing.T) {
 	eventually(t, "the deleted topic is revoked", func() bool { m.beat(); return m.owned.count() == 0 })
 	if d := e.consumerDescribe("g"); d.Members[0].SubscribedTopicRegex == nil || *d.Members[0].SubscribedTopicRegex != "r.*" {
 		t.Fatalf("describe: %+v", d.Members[0])
+	}
+}
+
+// An empty consumer group's offsets expire after offsets.retention, counted from their
+// commit; then the group itself is deleted (tombstoned: gone after a restart too). Offsets
+// of a topic a member subscribes to do not expire.
+func TestConsumerGroupExpiry(t *testing.T) {
+	e := newConsumerEnv(t, func(c *Config) {
+		c.OffsetsRetention = 300 * time.Millisecond
+		c.OffsetsRetentionCheckInterval = 20 * time.Millisecond
+	})
+	m := e.joinConsumer("g", "m1", nil)
+	e.commit(9, "g", "m1", nil, m.epoch, map[string]map[int32]int64{"a": {0: 1}, "b": {0: 2}}, "")
+	eventually(t, "the unsubscribed topic's offset expires", func() bool {
+		m.beat()
+		_, ok := e.committed("g")["b"]
+		return !ok
+	})
+	if got := e.committed("g")["a"][0]; got != 1 {
+		t.Fatalf("the subscribed topic's offset expired too: %v", e.committed("g"))
+	}
+	e.cgh(1, e.consumerReq("g", "m1", leaveEpoch))
+	eventually(t, "the empty group expires", func() bool {
+		return e.consumerDescribe("g").ErrorCode == kerr.GroupIDNotFound.Code
+	})
+	e.restart()
+	if d := e.consumerDescribe("g"); d.ErrorCode != kerr.GroupIDNotFound.Code {
+		t.Fatalf("expired group after a restart: %+v", d)
 	}
 }
