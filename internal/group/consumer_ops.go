@@ -323,9 +323,24 @@ func internalTopic(name string) bool {
 	return name == OffsetsTopic || name == "__transaction_state" || name == "__share_group_state"
 }
 
+// imageFor returns the topics as the node gave them, or, before it has (a coordinator
+// without a node, or one not told yet), the group's own record of its topics, so that an
+// unknown metadata never reads as every topic deleted.
+func (s *shard) imageFor(cg *consumerGroup) *topicImage {
+	if im := s.c.topics.Load(); im != nil {
+		return im
+	}
+	im := &topicImage{byName: map[string]TopicInfo{}, byID: map[[16]byte]string{}}
+	for name, tm := range cg.subscribed {
+		im.byName[name] = TopicInfo{ID: tm.id, Name: name, Partitions: tm.partitions}
+		im.byID[tm.id] = name
+	}
+	return im
+}
+
 // subscribedTopics is the metadata of every existing topic a member subscribes to.
 func (s *shard) subscribedTopics(cg *consumerGroup) map[string]topicMeta {
-	im := s.c.image()
+	im := s.imageFor(cg)
 	out := map[string]topicMeta{}
 	for _, m := range cg.members {
 		for _, t := range s.memberTopics(m, im) {
@@ -360,7 +375,7 @@ func (s *shard) preferredAssignor(cg *consumerGroup) string {
 // computeTarget computes the target assignment for the group's epoch and returns the
 // records of what changed (Kafka's TargetAssignmentBuilder).
 func (s *shard) computeTarget(cg *consumerGroup) []rec {
-	im := s.c.image()
+	im := s.imageFor(cg)
 	in := assignorInput{topics: cg.subscribed, prev: cg.target}
 	for _, id := range cg.sortedMemberIDs() {
 		in.members = append(in.members, assignorMember{id: id, topics: s.memberTopics(cg.members[id], im)})

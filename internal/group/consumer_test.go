@@ -593,3 +593,17 @@ func TestConsumerGroupExpiry(t *testing.T) {
 		t.Fatalf("expired group after a restart: %+v", d)
 	}
 }
+
+// Before the coordinator is told the topics (a restart, before the node's first metadata),
+// a group keeps the topics its records name instead of losing its assignment.
+func TestConsumerWithoutTopics(t *testing.T) {
+	e := newConsumerEnv(t, nil)
+	m := e.joinConsumer("g", "m1", nil)
+	e.restart() // no SetTopics after it
+	if code := m.beat(); code != 0 || m.owned.count() != 6 {
+		t.Fatalf("heartbeat before the topics are known: error %d, owns %v", code, m.owned)
+	}
+	if d := e.consumerDescribe("g"); d.GroupEpoch != 1 || d.GroupState != "Stable" {
+		t.Fatalf("describe: %+v", d)
+	}
+}
