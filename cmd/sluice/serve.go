@@ -169,6 +169,10 @@ func logStarted(logger *slog.Logger, cfg *config.Broker, n *node.Node) {
 	case n.HadCleanShutdown():
 		previous = "clean"
 	}
+	metricsURL := "off (sluice.metrics.listener is empty)"
+	if a := n.MetricsAddr(); a != nil {
+		metricsURL = "http://" + a.String() + "/metrics"
+	}
 	logger.Info("Sluice started",
 		slog.String("listeners", strings.Join(listeners, ",")),
 		slog.String("advertised", strings.Join(advertised, ",")),
@@ -177,6 +181,7 @@ func logStarted(logger *slog.Logger, cfg *config.Broker, n *node.Node) {
 		slog.Int("node_id", int(cfg.NodeID)),
 		slog.String("roles", roles(cfg)),
 		slog.String("previous_shutdown", previous),
+		slog.String("metrics", metricsURL),
 		slog.String("version", versionString()),
 	)
 }
