@@ -153,6 +153,12 @@ type consumerMember struct {
 	state         consumerMemberState
 	assigned      assignment // partitions the member owns (may consume)
 	revoking      assignment // partitions it owns and must give up
+
+	// resolved caches the topics the subscription resolves to in the image resolvedIn
+	// (memberTopics): a regex is matched against every topic once per image, not per
+	// heartbeat.
+	resolved   []string
+	resolvedIn *topicImage
 }
 
 func (m *consumerMember) static() bool { return m.instanceID != nil }

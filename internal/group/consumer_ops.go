@@ -162,10 +162,14 @@ func (s *shard) consumerHeartbeat(req heartbeatRequest, reply func(heartbeatResu
 		recs = append(recs, memberMetadataRecord(cg.groupID, m))
 	}
 	bump := (isNew && replaced == nil) || subChanged
-	if subs := s.subscribedTopics(cg); !maps.Equal(subs, cg.subscribed) {
-		cg.subscribed = subs
-		recs = append(recs, partitionMetadataRecord(cg))
-		bump = true
+	// The group's topics change with its members' subscriptions here; with the topics
+	// themselves in refreshConsumerGroups.
+	if isNew || subChanged {
+		if subs := s.subscribedTopics(cg); !maps.Equal(subs, cg.subscribed) {
+			cg.subscribed = subs
+			recs = append(recs, partitionMetadataRecord(cg))
+			bump = true
+		}
 	}
 	if bump {
 		cg.epoch++
@@ -283,6 +287,9 @@ func (s *shard) updateConsumerMember(m *consumerMember, req heartbeatRequest) bo
 		m.instanceID = ptr(*req.instanceID)
 	}
 	m.clientID, m.clientHost = req.clientID, req.clientHost
+	if changed {
+		m.resolvedIn = nil
+	}
 	return changed
 }
 
@@ -300,6 +307,9 @@ func sameMemberMetadata(a, b *consumerMember) bool {
 // memberTopics returns the existing topics a member subscribes to, by name or regex,
 // sorted.
 func (s *shard) memberTopics(m *consumerMember, im *topicImage) []string {
+	if m.resolvedIn == im {
+		return m.resolved
+	}
 	set := map[string]bool{}
 	for _, t := range m.subscribedTopics {
 		if _, ok := im.byName[t]; ok {
@@ -315,7 +325,8 @@ func (s *shard) memberTopics(m *consumerMember, im *topicImage) []string {
 			}
 		}
 	}
-	return slices.Sorted(maps.Keys(set))
+	m.resolved, m.resolvedIn = slices.Sorted(maps.Keys(set)), im
+	return m.resolved
 }
 
 // internalTopic: topics a regex never matches (Kafka's internal topics).

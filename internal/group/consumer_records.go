@@ -198,6 +198,7 @@ func (s *shard) replayConsumer(k, v any) {
 		m.subscribedRegex = val.SubscribedTopicRegex
 		m.rebalanceTimeoutMs = val.RebalanceTimeoutMs
 		m.serverAssignor = val.ServerAssignor
+		m.resolvedIn = nil
 		if m.instanceID != nil {
 			g.static[*m.instanceID] = m.id
 		}
