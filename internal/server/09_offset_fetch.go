@@ -7,7 +7,8 @@
 // top-level error from v2, each partition's error before, and per group from v8.
 // require_stable (v7+) never answers UNSTABLE_OFFSET_COMMIT: there are no pending
 // transactional offsets until transactions exist. Topics are not checked against the
-// metadata (as in Kafka).
+// metadata (as in Kafka). v9's member id and epoch are checked for KIP-848 groups
+// (UNKNOWN_MEMBER_ID, STALE_MEMBER_EPOCH); without them (the admin client) any group is read.
 //
 // Differences from Kafka: v0 (ZooKeeper offsets in Kafka, removed in 4.0) reads the
 // coordinator's offsets like v1; no authorization; throttle 0.

@@ -8,7 +8,9 @@
 // group.initial.rebalance.delay.ms for new groups, the rebalance timeout (v1+; the session
 // timeout at v0), group.max.size (GROUP_MAX_SIZE_REACHED), group.min/max.session.timeout.ms
 // (INVALID_SESSION_TIMEOUT), v7's protocol type, v9's skip_assignment for a rejoining
-// static leader. The answer waits until the join phase ends.
+// static leader. The answer waits until the join phase ends. A KIP-848 consumer group with
+// members is INCONSISTENT_GROUP_PROTOCOL (Kafka with migration disabled); an empty one
+// becomes a classic group.
 //
 // Differences from Kafka: no authorization; throttle 0; a new group is not written to
 // __consumer_offsets until its first rebalance completes (Kafka's new coordinator writes

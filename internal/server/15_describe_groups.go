@@ -2,7 +2,8 @@
 //
 // As Kafka: each group's state, protocol type, and members (client id, host, instance id
 // v4+, assignment); the selected protocol and the members' metadata only when Stable. A
-// group this broker's coordinator does not know is Dead with no members (up to v5);
+// group this broker's coordinator does not know, or a KIP-848 consumer group (not a classic
+// group; ConsumerGroupDescribe describes it), is Dead with no members (up to v5);
 // NOT_COORDINATOR / COORDINATOR_LOAD_IN_PROGRESS per group where this broker does not
 // coordinate it or is loading it. Authorized operations (v3+) when asked: every group
 // operation, as Kafka reports without an authorizer.

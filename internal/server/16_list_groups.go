@@ -1,8 +1,8 @@
 // ListGroups (key 16): versions 0–5.
 //
 // As Kafka: the groups of every __consumer_offsets partition this broker coordinates, with
-// protocol type, state (v4+) and type (v5+: "classic"; "consumer" once KIP-848 groups
-// exist); states_filter (v4+) matches state names case-insensitively, types_filter (v5+)
+// protocol type, state (v4+) and type (v5+: "classic", or "consumer" for KIP-848
+// groups); states_filter (v4+) matches state names case-insensitively, types_filter (v5+)
 // matches group types and an unknown type matches nothing. A partition still loading
 // answers COORDINATOR_LOAD_IN_PROGRESS for the whole request, as Kafka does.
 //
