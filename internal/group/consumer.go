@@ -302,9 +302,8 @@ func (g *consumerGroup) markDead()                { g.dead = true }
 
 // validateOffsetCommit is Kafka's ConsumerGroup.validateOffsetCommit: without a member
 // epoch (the admin client, manual assignment) only while the group is empty; otherwise
-// the member must exist, commit with v9+ and with its current epoch. As Kafka 4.3 relaxes
-// it, the previous epoch is accepted too: a commit sent just before the member got its new
-// epoch (whose only change was adding partitions) still concerns partitions it owns.
+// the member must exist, commit with v9+ and with its current epoch (see also
+// staleCommitAccepted).
 func (g *consumerGroup) validateOffsetCommit(memberID string, _ *string, epoch int32, version int16) error {
 	if g.dead {
 		return kerr.CoordinatorNotAvailable
@@ -319,10 +318,33 @@ func (g *consumerGroup) validateOffsetCommit(memberID string, _ *string, epoch i
 	if version < 9 {
 		return kerr.UnsupportedVersion
 	}
-	if epoch != m.epoch && (epoch != m.previousEpoch || epoch <= 0) {
+	if epoch != m.epoch {
 		return kerr.StaleMemberEpoch
 	}
 	return nil
+}
+
+// staleCommitAccepted relaxes STALE_MEMBER_EPOCH as Kafka 4.3 does: a commit sent with the
+// member's previous epoch, just before its answer with the new epoch arrived, is accepted
+// when the member still owns every partition it commits (its new epoch only added
+// partitions), so no other member's progress can be overwritten.
+func (g *consumerGroup) staleCommitAccepted(memberID string, epoch int32, topics []commitTopic) bool {
+	m := g.members[memberID]
+	if m == nil || epoch <= 0 || epoch != m.previousEpoch {
+		return false
+	}
+	for _, t := range topics {
+		tm, ok := g.subscribed[t.name]
+		if !ok {
+			return false
+		}
+		for _, p := range t.partitions {
+			if !m.assigned.has(tm.id, p.partition) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // validateOffsetFetch is Kafka's ConsumerGroup.validateOffsetFetch.

@@ -304,27 +304,42 @@ func TestConsumerProtocolTypes(t *testing.T) {
 func TestConsumerOffsets(t *testing.T) {
 	e := newConsumerEnv(t, nil)
 	m1 := e.joinConsumer("g", "m1", nil)
-	parts := map[string]map[int32]int64{"a": {0: 5}}
-	tests := []struct {
-		name    string
-		version int16
-		member  string
-		epoch   int32
-		want    int16
-	}{
-		{"current epoch", 9, "m1", m1.epoch, 0},
-		{"stale epoch", 9, "m1", m1.epoch + 5, kerr.StaleMemberEpoch.Code},
-		{"unknown member", 9, "nobody", 1, kerr.UnknownMemberID.Code},
-		{"no epoch while members exist", 9, "", -1, kerr.UnknownMemberID.Code},
-		{"classic version", 8, "m1", m1.epoch, kerr.UnsupportedVersion.Code},
+	type commitCase struct {
+		name      string
+		version   int16
+		member    string
+		epoch     int32
+		partition int32
+		want      int16
+	}
+	tests := []commitCase{
+		{"current epoch", 9, "m1", m1.epoch, 0, 0},
+		{"stale epoch", 9, "m1", m1.epoch + 5, 0, kerr.StaleMemberEpoch.Code},
+		{"unknown member", 9, "nobody", 1, 0, kerr.UnknownMemberID.Code},
+		{"no epoch while members exist", 9, "", -1, 0, kerr.UnknownMemberID.Code},
+		{"classic version", 8, "m1", m1.epoch, 0, kerr.UnsupportedVersion.Code},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			resp := e.commit(tt.version, "g", tt.member, nil, tt.epoch, parts, "")
+			resp := e.commit(tt.version, "g", tt.member, nil, tt.epoch, map[string]map[int32]int64{"a": {tt.partition: 5}}, "")
 			if got := resp.Topics[0].Partitions[0].ErrorCode; got != tt.want {
 				t.Fatalf("commit: error %d, want %d", got, tt.want)
 			}
 		})
+	}
+	// m1 moves to epoch 2 keeping half of a: a commit with epoch 1 of a partition it kept
+	// is still accepted, one of a partition it gave up is not.
+	m2 := e.joinConsumer("g", "m2", nil)
+	settle(t, e, "g", m1, m2)
+	for p := range int32(6) {
+		want := int16(0)
+		if !m1.owned.has(topicA.ID, p) {
+			want = kerr.StaleMemberEpoch.Code
+		}
+		resp := e.commit(9, "g", "m1", nil, m1.epoch-1, map[string]map[int32]int64{"a": {p: 5}}, "")
+		if got := resp.Topics[0].Partitions[0].ErrorCode; got != want {
+			t.Fatalf("commit of partition %d with the previous epoch: error %d, want %d", p, got, want)
+		}
 	}
 	fetch := func(member *string, epoch int32) int16 {
 		r := message.NewOffsetFetchRequest()
@@ -369,6 +384,7 @@ func TestConsumerOffsets(t *testing.T) {
 	}
 	// Once empty, the group and its offsets can be deleted.
 	e.cgh(1, e.consumerReq("g", "m1", leaveEpoch))
+	e.cgh(1, e.consumerReq("g", "m2", leaveEpoch))
 	del, err = e.c.DeleteGroups(ctx(t), req(2), dr)
 	if err != nil {
 		t.Fatal(err)

@@ -132,8 +132,8 @@
 //     resolved on the loop when needed, not asynchronously, and no RegularExpression
 //     records are written (the specs Sluice generates from predate them), nor the metadata
 //     hash of Kafka 4.1 (PartitionMetadata records as Kafka 4.0 writes them). A commit
-//     with the member's previous epoch is accepted (Kafka 4.3's relaxation; 4.0 answers
-//     STALE_MEMBER_EPOCH). A heartbeat's state changes apply before its records commit
+//     with the member's previous epoch is accepted when the member still owns every
+//     partition it commits (as Kafka 4.3 relaxes it; 4.0 answers STALE_MEMBER_EPOCH). A heartbeat's state changes apply before its records commit
 //     and are not rolled back if the write fails (Kafka reverts its timeline): the
 //     member is answered with the error and the memory stays ahead of the log until the
 //     shard is reloaded. A failed write means leadership is moving or storage failed,

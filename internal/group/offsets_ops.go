@@ -66,8 +66,11 @@ func (s *shard) commit(version int16, req commitRequest, reply func([]message.Of
 		}
 	}
 	if err := g.validateOffsetCommit(req.memberID, req.instanceID, req.generation, version); err != nil {
-		reply(commitError(req, codeOf(err)))
-		return
+		cg, ok := g.(*consumerGroup)
+		if !ok || err != kerr.StaleMemberEpoch || !cg.staleCommitAccepted(req.memberID, req.generation, req.topics) {
+			reply(commitError(req, codeOf(err)))
+			return
+		}
 	}
 	// A commit keeps a classic member's session alive.
 	if cg, ok := g.(*classicGroup); ok && (cg.is(stateStable) || cg.is(statePreparingRebalance)) {

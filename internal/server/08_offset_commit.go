@@ -7,7 +7,7 @@
 // unknown group with a generation is ILLEGAL_GENERATION (GROUP_ID_NOT_FOUND from v9). A
 // member of a KIP-848 consumer group commits (v9+; UNSUPPORTED_VERSION below) with its
 // member epoch: STALE_MEMBER_EPOCH, UNKNOWN_MEMBER_ID otherwise (the previous epoch is also
-// accepted, as Kafka 4.3 relaxes it).
+// accepted for partitions the member still owns, as Kafka 4.3 relaxes it).
 // Metadata longer than offset.metadata.max.bytes is OFFSET_METADATA_TOO_LARGE for that
 // partition; an unknown topic or partition UNKNOWN_TOPIC_OR_PARTITION. The answer comes once
 // the offsets are committed in __consumer_offsets (acks=all). v2–v4's retention_time_ms
