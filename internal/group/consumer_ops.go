@@ -319,7 +319,7 @@ func (s *shard) memberTopics(m *consumerMember, im *topicImage) []string {
 	if m.subscribedRegex != nil {
 		if re := s.compileRegex(*m.subscribedRegex); re != nil {
 			for name := range im.byName {
-				if !internalTopic(name) && re.MatchString(name) {
+				if re.MatchString(name) { // internal topics too, as Kafka's resolution
 					set[name] = true
 				}
 			}
@@ -327,11 +327,6 @@ func (s *shard) memberTopics(m *consumerMember, im *topicImage) []string {
 	}
 	m.resolved, m.resolvedIn = slices.Sorted(maps.Keys(set)), im
 	return m.resolved
-}
-
-// internalTopic: topics a regex never matches (Kafka's internal topics).
-func internalTopic(name string) bool {
-	return name == OffsetsTopic || name == "__transaction_state" || name == "__share_group_state"
 }
 
 // imageFor returns the topics as the node gave them, or, before it has (a coordinator

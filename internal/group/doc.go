@@ -85,9 +85,9 @@
 // timeouts are shard timers; an expired member is removed and its partitions reassigned.
 //
 // The topics come from the node (SetTopics, Kafka's onNewMetadataImage): subscriptions by
-// name and by regex (Go's RE2, matching whole names, internal topics excluded) resolve
-// against them, and a change of the topics a group subscribes to (created, deleted, more
-// partitions) gives it a new epoch and target at once.
+// name and by regex (Go's RE2, matching whole names, internal topics included as Kafka's
+// resolution does) resolve against them, and a change of the topics a group subscribes to
+// (created, deleted, more partitions) gives it a new epoch and target at once.
 //
 // Records (consumer_records.go), key versions 3–8, values v0: ConsumerGroupMetadata (the
 // group epoch), ConsumerGroupPartitionMetadata (the subscribed topics' ids and partition
