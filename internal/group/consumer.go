@@ -161,8 +161,6 @@ type consumerMember struct {
 	resolvedIn *topicImage
 }
 
-func (m *consumerMember) static() bool { return m.instanceID != nil }
-
 // owned returns every partition the member may still hold: assigned and revoking.
 func (m *consumerMember) owned() assignment {
 	out := m.assigned.clone()

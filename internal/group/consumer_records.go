@@ -51,8 +51,8 @@ func partitionMetadataRecord(g *consumerGroup) rec {
 	for _, n := range names {
 		tm := g.subscribed[n]
 		v.Topics = append(v.Topics, grouprecord.ConsumerGroupPartitionMetadataValueTopicMetadata{
+			// PartitionMetadata (racks, unused since Kafka 4.0) is left empty.
 			TopicId: tm.id, TopicName: n, NumPartitions: tm.partitions,
-			PartitionMetadata: []grouprecord.ConsumerGroupPartitionMetadataValuePartitionMetadata{},
 		})
 	}
 	if v.Topics == nil {
