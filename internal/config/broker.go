@@ -48,6 +48,7 @@ type Broker struct {
 	SocketSendBufferBytes    int
 	SocketReceiveBufferBytes int
 	QueuedMaxRequests        int
+	QueuedMaxRequestBytes    int64 // <= 0: the server's default
 	// ConnectionsMaxIdle is negative for "never close idle connections".
 	ConnectionsMaxIdle                   time.Duration
 	MaxConnections                       int

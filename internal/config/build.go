@@ -65,6 +65,7 @@ func build(s sources) (*Broker, []Warning, error) {
 	b.SocketSendBufferBytes = r.n("socket.send.buffer.bytes")
 	b.SocketReceiveBufferBytes = r.n("socket.receive.buffer.bytes")
 	b.QueuedMaxRequests = r.n("queued.max.requests")
+	b.QueuedMaxRequestBytes = r.i64("queued.max.request.bytes")
 	b.ConnectionsMaxIdle = r.dur("connections.max.idle.ms")
 	b.MaxConnections = r.n("max.connections")
 	b.MaxConnectionsPerIP = r.n("max.connections.per.ip")

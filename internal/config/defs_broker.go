@@ -104,6 +104,8 @@ func brokerDefs() []Def {
 			Doc: "Accepted for compatibility; no effect: background work (retention, checkpoints) runs on goroutines owned by the component that needs it."},
 		{Name: "queued.max.requests", Type: TypeInt, Default: "500", Validator: atLeast(1), Importance: High, Group: GroupListeners,
 			Doc: "The most requests read from clients and not yet answered, across the broker; when reached, the broker stops reading new requests until some finish."},
+		{Name: "queued.max.request.bytes", Type: TypeLong, Default: "268435456", Unit: UnitBytes, Validator: atLeast(-1), Importance: Medium, Group: GroupListeners,
+			Doc: "The most bytes of client requests held in memory at once, across the broker: read from sockets and not yet handled. A connection whose next request would not fit waits before reading it. Raised to socket.request.max.bytes when below it, so that every admissible request fits. Unlike Kafka, whose default -1 leaves it unbounded, Sluice always bounds request memory: -1 or 0 means the default, 256 MiB (room for two requests of the largest size socket.request.max.bytes admits by default, so one does not stall every other connection)."},
 		{Name: "connections.max.idle.ms", Type: TypeLong, Default: "600000", Unit: UnitMillis, Importance: Medium, Group: GroupListeners,
 			Doc: "Close client connections idle for longer than this; -1 never closes them."},
 		{Name: "max.connections", Type: TypeInt, Default: maxInt, Validator: atLeast(0), Importance: Medium, Mode: ClusterWide, Group: GroupListeners,

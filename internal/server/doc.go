@@ -43,7 +43,7 @@
 // # Limits
 //
 //   - socket.request.max.bytes: checked on the size prefix, before anything is allocated.
-//   - Memory: a broker-wide budget of Options.QueuedMaxRequestBytes (default 256 MiB) covers
+//   - Memory: a broker-wide budget, queued.max.request.bytes (default 256 MiB), covers
 //     every request frame from the read of its payload until its handler returns; a reader
 //     waits for room (FIFO) before reading a payload. Per connection at most
 //     MaxQueuedPerConnection+2 request frames and MaxQueuedPerConnection+17 encoded

@@ -40,8 +40,8 @@ type Options struct {
 	// QueuedMaxRequestBytes bounds the bytes of requests held in memory across all
 	// connections: read from sockets and not yet handled (Kafka's queued.max.request.bytes,
 	// which Kafka leaves unbounded by default). A reader that would exceed it waits before
-	// reading its frame's payload. Default 256 MiB; raised to socket.request.max.bytes if
-	// below it, so that every admissible request fits.
+	// reading its frame's payload. Zero takes Config.QueuedMaxRequestBytes, else 256 MiB;
+	// raised to socket.request.max.bytes if below it, so that every admissible request fits.
 	QueuedMaxRequestBytes int64
 	// MaxQueuedPerConnection bounds, per connection, the requests read ahead of the one
 	// being handled and the responses waiting to be written. Default 8.
@@ -72,6 +72,9 @@ func (o *Options) EnsureDefaults() {
 	}
 	if o.Observer == nil {
 		o.Observer = NopObserver{}
+	}
+	if o.QueuedMaxRequestBytes <= 0 && o.Config != nil {
+		o.QueuedMaxRequestBytes = o.Config.QueuedMaxRequestBytes
 	}
 	if o.QueuedMaxRequestBytes <= 0 {
 		o.QueuedMaxRequestBytes = DefaultQueuedMaxRequestBytes
