@@ -87,19 +87,8 @@ func (s *Server) incrementalAlterConfigs(ctx context.Context, r *Request, req *m
 			return nil, err
 		}
 		results, offset, err := ctl.IncrementalAlterConfigs(ctx, specs, req.ValidateOnly)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err() // the connection is gone or the broker is stopping
-			}
-			for _, i := range specIdx {
-				errs[i] = err
-			}
-		} else {
-			s.waitApplied(ctx, r, offset, configWaitTimeout)
-			for k, res := range results {
-				i := specIdx[k]
-				errs[i] = alterError(resources[i].typ, res.Err)
-			}
+		if err := s.recordAlterResults(ctx, r, resources, specIdx, errs, results, offset, err); err != nil {
+			return nil, err
 		}
 	}
 	resp := message.NewIncrementalAlterConfigsResponse()

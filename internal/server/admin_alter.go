@@ -2,9 +2,11 @@ package server
 
 // What AlterConfigs and IncrementalAlterConfigs share: the checks Kafka's broker makes
 // before forwarding a config change to the controller (ConfigAdminManager.preprocess), the
-// error mapping for broker resources, and the BROKER_LOGGER resource.
+// error mapping for broker resources, recording the controller's answer, and the
+// BROKER_LOGGER resource.
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"strings"
@@ -141,6 +143,29 @@ func (s *Server) alterLogger(res alterResource, ops []controller.ConfigChange, n
 		if len(set) > 0 {
 			s.log.Warn("log level changed by IncrementalAlterConfigs", "level", kafkaLevelName(lv.Level()))
 		}
+	}
+	return nil
+}
+
+// recordAlterResults stores the controller's answer for the resources it was asked about
+// (specIdx maps its results back to the request's resources): after a commit it waits until
+// this broker has applied the change, then records each resource's verdict; a failed call
+// is every such resource's error. It returns an error only when the request's context
+// ended (the connection is gone or the broker is stopping).
+func (s *Server) recordAlterResults(ctx context.Context, r *Request, resources []alterResource, specIdx []int, errs []error, results []controller.ConfigResult, offset uint64, callErr error) error {
+	if callErr != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		for _, i := range specIdx {
+			errs[i] = callErr
+		}
+		return nil
+	}
+	s.waitApplied(ctx, r, offset, configWaitTimeout)
+	for k, res := range results {
+		i := specIdx[k]
+		errs[i] = alterError(resources[i].typ, res.Err)
 	}
 	return nil
 }
