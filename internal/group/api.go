@@ -391,6 +391,39 @@ func (c *Coordinator) byShard(ids []string) (order []int32, groups map[int32][]s
 	return order, groups
 }
 
+// perShard runs op once on each shard that holds some of ids (the ids it holds, in request
+// order) and returns the results by group id, the first one for an id listed twice. The ids
+// of a shard that is not here or cannot answer (NOT_COORDINATOR, loading) get onErr. It
+// fails only when ctx ends.
+func perShard[T any](ctx context.Context, c *Coordinator, ids []string,
+	op func(s *shard, ids []string, reply func([]T)), idOf func(T) string, onErr func(id string, err error) T) (map[string]T, error) {
+	byID := make(map[string]T, len(ids))
+	order, groups := c.byShard(ids)
+	for _, p := range order {
+		ids := groups[p]
+		var results []T
+		var err error = kerr.NotCoordinator
+		if s := c.shardOf(p); s != nil {
+			results, err = doOn(ctx, s, func(s *shard, reply func([]T)) { op(s, ids, reply) })
+		}
+		if failed(ctx, err) {
+			return nil, err
+		}
+		if err != nil {
+			for _, id := range ids {
+				byID[id] = onErr(id, err)
+			}
+			continue
+		}
+		for _, res := range results {
+			if _, seen := byID[idOf(res)]; !seen {
+				byID[idOf(res)] = res
+			}
+		}
+	}
+	return byID, nil
+}
+
 func (c *Coordinator) shardOf(partition int32) *shard {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -401,33 +434,20 @@ func (c *Coordinator) shardOf(partition int32) *shard {
 func (c *Coordinator) DescribeGroups(ctx context.Context, r Request, req *message.DescribeGroupsRequest) (*message.DescribeGroupsResponse, error) {
 	resp := message.NewDescribeGroupsResponse()
 	resp.Groups = []message.DescribeGroupsResponseDescribedGroup{}
-	byID := map[string]message.DescribeGroupsResponseDescribedGroup{}
-	order, groups := c.byShard(req.Groups)
-	for _, p := range order {
-		ids := groups[p]
-		var described []message.DescribeGroupsResponseDescribedGroup
-		var err error = kerr.NotCoordinator
-		if s := c.shardOf(p); s != nil {
-			described, err = doOn(ctx, s, func(s *shard, reply func([]message.DescribeGroupsResponseDescribedGroup)) {
-				reply(s.describe(ids))
-			})
-		}
-		if failed(ctx, err) {
-			return nil, err
-		}
-		if err != nil {
-			for _, id := range ids {
-				var d message.DescribeGroupsResponseDescribedGroup
-				d.Default()
-				d.GroupId, d.ErrorCode = id, codeOf(err)
-				d.Members = []message.DescribeGroupsResponseDescribedGroupMember{}
-				byID[id] = d
-			}
-			continue
-		}
-		for _, d := range described {
-			byID[d.GroupId] = d
-		}
+	byID, err := perShard(ctx, c, req.Groups,
+		func(s *shard, ids []string, reply func([]message.DescribeGroupsResponseDescribedGroup)) {
+			reply(s.describe(ids))
+		},
+		func(d message.DescribeGroupsResponseDescribedGroup) string { return d.GroupId },
+		func(id string, err error) message.DescribeGroupsResponseDescribedGroup {
+			var d message.DescribeGroupsResponseDescribedGroup
+			d.Default()
+			d.GroupId, d.ErrorCode = id, codeOf(err)
+			d.Members = []message.DescribeGroupsResponseDescribedGroupMember{}
+			return d
+		})
+	if err != nil {
+		return nil, err
 	}
 	for _, id := range req.Groups {
 		resp.Groups = append(resp.Groups, byID[id])
@@ -476,31 +496,16 @@ func (c *Coordinator) ListGroups(ctx context.Context, r Request, req *message.Li
 func (c *Coordinator) DeleteGroups(ctx context.Context, r Request, req *message.DeleteGroupsRequest) (*message.DeleteGroupsResponse, error) {
 	resp := message.NewDeleteGroupsResponse()
 	resp.Results = []message.DeleteGroupsResponseDeletableGroupResult{}
-	byID := map[string]message.DeleteGroupsResponseDeletableGroupResult{}
-	order, groups := c.byShard(req.GroupsNames)
-	for _, p := range order {
-		ids := groups[p]
-		var results []message.DeleteGroupsResponseDeletableGroupResult
-		var err error = kerr.NotCoordinator
-		if s := c.shardOf(p); s != nil {
-			results, err = doOn(ctx, s, func(s *shard, reply func([]message.DeleteGroupsResponseDeletableGroupResult)) {
-				s.deleteGroups(ids, reply)
-			})
-		}
-		if failed(ctx, err) {
-			return nil, err
-		}
-		if err != nil {
-			for _, id := range ids {
-				byID[id] = message.DeleteGroupsResponseDeletableGroupResult{GroupId: id, ErrorCode: codeOf(err)}
-			}
-			continue
-		}
-		for _, res := range results {
-			if _, seen := byID[res.GroupId]; !seen {
-				byID[res.GroupId] = res
-			}
-		}
+	byID, err := perShard(ctx, c, req.GroupsNames,
+		func(s *shard, ids []string, reply func([]message.DeleteGroupsResponseDeletableGroupResult)) {
+			s.deleteGroups(ids, reply)
+		},
+		func(res message.DeleteGroupsResponseDeletableGroupResult) string { return res.GroupId },
+		func(id string, err error) message.DeleteGroupsResponseDeletableGroupResult {
+			return message.DeleteGroupsResponseDeletableGroupResult{GroupId: id, ErrorCode: codeOf(err)}
+		})
+	if err != nil {
+		return nil, err
 	}
 	seen := map[string]bool{}
 	for _, id := range req.GroupsNames {

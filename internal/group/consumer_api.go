@@ -140,29 +140,16 @@ func invalidHeartbeat(version int16, req *message.ConsumerGroupHeartbeatRequest)
 func (c *Coordinator) ConsumerGroupDescribe(ctx context.Context, r Request, req *message.ConsumerGroupDescribeRequest) (*message.ConsumerGroupDescribeResponse, error) {
 	resp := message.NewConsumerGroupDescribeResponse()
 	resp.Groups = []message.ConsumerGroupDescribeResponseDescribedGroup{}
-	byID := map[string]message.ConsumerGroupDescribeResponseDescribedGroup{}
-	order, groups := c.byShard(req.GroupIds)
-	for _, p := range order {
-		ids := groups[p]
-		var described []message.ConsumerGroupDescribeResponseDescribedGroup
-		var err error = kerr.NotCoordinator
-		if s := c.shardOf(p); s != nil {
-			described, err = doOn(ctx, s, func(s *shard, reply func([]message.ConsumerGroupDescribeResponseDescribedGroup)) {
-				reply(s.consumerDescribe(ids))
-			})
-		}
-		if failed(ctx, err) {
-			return nil, err
-		}
-		if err != nil {
-			for _, id := range ids {
-				byID[id] = describeError(id, codeOf(err), "")
-			}
-			continue
-		}
-		for _, d := range described {
-			byID[d.GroupId] = d
-		}
+	byID, err := perShard(ctx, c, req.GroupIds,
+		func(s *shard, ids []string, reply func([]message.ConsumerGroupDescribeResponseDescribedGroup)) {
+			reply(s.consumerDescribe(ids))
+		},
+		func(d message.ConsumerGroupDescribeResponseDescribedGroup) string { return d.GroupId },
+		func(id string, err error) message.ConsumerGroupDescribeResponseDescribedGroup {
+			return describeError(id, codeOf(err), "")
+		})
+	if err != nil {
+		return nil, err
 	}
 	for _, id := range req.GroupIds {
 		resp.Groups = append(resp.Groups, byID[id])
