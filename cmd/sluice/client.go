@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sluicehq/sluice/internal/cli"
+	"github.com/sluicehq/sluice/internal/cli/bench"
 	"github.com/sluicehq/sluice/internal/cli/cluster"
 	"github.com/sluicehq/sluice/internal/cli/configcmd"
 	"github.com/sluicehq/sluice/internal/cli/consume"
@@ -34,7 +35,8 @@ func clientCommands(getenv func(string) string) []*cobra.Command {
 	return cmds
 }
 
-// withExitCodes wraps the RunE of c and of every command below it.
+// withExitCodes wraps the RunE of c and of every command below it (the client commands and
+// `sluice bench`).
 func withExitCodes(c *cobra.Command) {
 	for _, sub := range c.Commands() {
 		withExitCodes(sub)
@@ -55,7 +57,7 @@ func withExitCodes(c *cobra.Command) {
 		switch {
 		case err == nil:
 			return nil
-		case errors.Is(err, cli.ErrUsage):
+		case errors.Is(err, cli.ErrUsage), errors.Is(err, bench.ErrUsage):
 			return &exitError{code: exitUsage, err: err}
 		default:
 			return &exitError{code: exitFailed, err: err}
